@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -32,3 +36,147 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Show the version."),
 ) -> None:
     """salescast command line."""
+
+
+def _settings_with(**overrides):
+    """The settings, with the CLI flags that were given taking precedence over the environment.
+
+    Flags are also exported as ``SALESCAST_*`` variables so that server worker processes see them.
+    """
+    from pydantic import ValidationError
+
+    from salescast.settings import Settings, get_settings
+
+    given = {name: value for name, value in overrides.items() if value is not None}
+    for name, value in given.items():
+        os.environ[f"SALESCAST_{name.upper()}"] = str(value)
+    get_settings.cache_clear()
+    try:
+        return Settings()
+    except ValidationError as error:
+        fail(f"invalid configuration:\n{error}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default 8000)."),
+    database_url: str | None = typer.Option(None, help="SQLAlchemy URL (default: SQLite under ./data/)."),
+    workers: int | None = typer.Option(None, help="uvicorn worker processes (default 1)."),
+) -> None:
+    """Run the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from salescast.ingest.store import SalesStore, StorageError
+    from salescast.logging_config import configure_logging
+
+    settings = _settings_with(host=host, port=port, database_url=database_url, workers=workers)
+    configure_logging(settings.log_level)
+    if not _is_loopback(settings.host) and not settings.admin_token:
+        fail(
+            f"refusing to bind {settings.host}: admin endpoints would be open to the network. "
+            "Set SALESCAST_ADMIN_TOKEN, or bind 127.0.0.1."
+        )
+    try:
+        store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        store.migrate()  # once, before workers start, so they never race to create the schema
+        store.dispose()
+    except (StorageError, OSError) as error:
+        fail(str(error))
+    except Exception as error:
+        fail(f"cannot prepare the database {settings.database_url!r}: {error}")
+    uvicorn.run(
+        "salescast.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command("init-db")
+def init_db(
+    database_url: str | None = typer.Option(None, help="SQLAlchemy URL (default: SQLite under ./data/)."),
+) -> None:
+    """Create the schema if missing and empty every sales table."""
+    from salescast.ingest.service import IngestService
+    from salescast.ingest.store import SalesStore
+
+    settings = _settings_with(database_url=database_url)
+    store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        IngestService(store).init_database()
+    finally:
+        store.dispose()
+    console.print(f"[green]Database ready and empty:[/green] {settings.database_url}")
+
+
+@app.command("import-sales")
+def import_sales(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV: year_week,vegetable,sales"),
+    database_url: str | None = typer.Option(None, help="SQLAlchemy URL (default: SQLite under ./data/)."),
+    batch_size: int = typer.Option(1000, min=1, max=20000, help="Rows per transaction."),
+) -> None:
+    """Bulk-load a weekly sales CSV through the same validation as POST /post_sales."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from salescast.ingest.csv_import import CsvFormatError, read_sales_csv
+    from salescast.ingest.service import IngestService
+    from salescast.ingest.store import SalesStore
+
+    settings = _settings_with(database_url=database_url)
+    try:
+        rows = read_sales_csv(file)
+    except CsvFormatError as error:
+        fail(str(error))
+    store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    store.migrate()
+    service = IngestService(store, settings.outlier_std_threshold)
+    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    rejected_lines: list[tuple[int, list[str]]] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"Importing {file.name}", total=len(rows))
+        for start in range(0, len(rows), batch_size):
+            result = service.post_sales(rows[start : start + batch_size])
+            for name in totals:
+                totals[name] += getattr(result, name)
+            # +2: one for the header line, one because CSV lines count from 1.
+            rejected_lines += [(start + error.index + 2, error.reasons) for error in result.errors]
+            progress.advance(task, min(batch_size, len(rows) - start))
+    store.dispose()
+    summary = Table(title=f"Imported {file}")
+    for name in ("rows", *totals):
+        summary.add_column(name, justify="right")
+    summary.add_row(str(len(rows)), *(str(value) for value in totals.values()))
+    console.print(summary)
+    if rejected_lines:
+        details = Table(title="Rejected rows (first 20)")
+        details.add_column("line", justify="right")
+        details.add_column("reasons")
+        for line, reasons in rejected_lines[:20]:
+            details.add_row(str(line), "; ".join(reasons))
+        console.print(details)
+
+
+@generate_app.command("vegetables")
+def generate_vegetables(
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV file to write."),
+    seed: int = typer.Option(0, help="Random seed; the same seed writes the same file."),
+) -> None:
+    """Write the weekly multilingual vegetable feed (2020-W01 … 2023-W52) with typos, outliers and invalid rows."""
+    from salescast.ingest.generate import write_vegetable_csv
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = write_vegetable_csv(out, seed=seed)
+    console.print(f"[green]Wrote[/green] {out}: {summary}")

@@ -37,11 +37,23 @@ class Settings(BaseSettings):
         gt=0,
         description="A weekly sale is an outlier beyond this many sample standard deviations.",
     )
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        description="SQLite PRAGMA synchronous: FULL survives power loss, NORMAL only process crashes.",
+    )
     mlflow_tracking_uri: str | None = Field(
         default=None,
         description="MLflow tracking URI; default is a SQLite store under ./mlruns/.",
     )
     log_level: str = "INFO"
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _known_synchronous(cls, value: str) -> str:
+        mode = value.upper()
+        if mode not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError(f"unknown SQLite synchronous mode {value!r}; use FULL, NORMAL or EXTRA")
+        return mode
 
     @field_validator("log_level")
     @classmethod

@@ -1,0 +1,39 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from salescast import __version__
+from salescast.api import health, ingest
+from salescast.api.limits import RequestSizeLimit
+from salescast.ingest.service import IngestService
+from salescast.ingest.store import SalesStore
+from salescast.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API for ``settings`` (default: from the environment); the schema is migrated on start."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        store.migrate()
+        app.state.ingest_service = IngestService(store, settings.outlier_std_threshold)
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        title="salescast",
+        version=__version__,
+        description="Weekly sales ingestion (raw, cleaned weekly, monthly) and forecasting.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(ingest.router)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""The weekly sales feed: validation, name resolution, and the raw / weekly / monthly layers."""

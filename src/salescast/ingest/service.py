@@ -1,0 +1,83 @@
+"""What the HTTP routes and the CLI call: the ingestion use cases over a :class:`SalesStore`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from salescast.ingest.names import normalize_name, resolve_vegetable_name
+from salescast.ingest.schema import PostSalesResult, validate_sales_rows
+from salescast.ingest.store import SalesStore
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidPayload(ValueError):
+    """The request body as a whole cannot be used (not a list of rows, an unusable alias, …)."""
+
+
+class IngestService:
+    """Validates, resolves and stores the weekly feed, and answers the three layers' reads."""
+
+    def __init__(self, store: SalesStore, outlier_std_threshold: float = 5.0) -> None:
+        self.store = store
+        self.outlier_std_threshold = outlier_std_threshold
+
+    def post_sales(self, payload: Any) -> PostSalesResult:
+        """Store the valid rows of ``payload`` (a list of row objects) and report what happened to each."""
+        if not isinstance(payload, list):
+            raise InvalidPayload(
+                f"expected a JSON list of {{year_week, vegetable, sales}} objects, got {type(payload).__name__}"
+            )
+        valid, rejected = validate_sales_rows(payload)
+        counts = self.store.upsert_sales(valid, normalize_name, resolve_vegetable_name)
+        if rejected:
+            logger.info("rejected %d of %d posted rows", len(rejected), len(payload))
+        return PostSalesResult(
+            inserted=counts.inserted,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            rejected=len(rejected),
+            errors=rejected,
+        )
+
+    def raw_sales(self) -> list[dict]:
+        return self.store.raw_sales()
+
+    def weekly_sales(self, *, with_outlier_flag: bool = False, remove_outliers: bool = False) -> list[dict]:
+        return self.store.weekly_sales(
+            self.outlier_std_threshold, with_outlier_flag=with_outlier_flag, remove_outliers=remove_outliers
+        )
+
+    def monthly_sales(self, *, remove_outliers: bool = False) -> list[dict]:
+        return self.store.monthly_sales_rows(self.outlier_std_threshold, remove_outliers=remove_outliers)
+
+    def unknown_vegetables(self) -> list[dict]:
+        return self.store.unknown_vegetables()
+
+    def add_alias(self, alias: str, vegetable: str) -> dict:
+        """Map ``alias`` (matched on its normalized form) to a vegetable, for past and future rows.
+
+        ``vegetable`` may be any known name of a vegetable in any language (``"tomate"`` means
+        ``tomato``); a name the lexicon does not know becomes a new canonical vegetable, lowercased.
+        """
+        alias_key, target_key = normalize_name(alias), normalize_name(vegetable)
+        if not alias_key:
+            raise InvalidPayload("alias: empty or blank")
+        if not target_key:
+            raise InvalidPayload("vegetable: empty or blank")
+        canonical = resolve_vegetable_name(vegetable)
+        remapped = self.store.add_alias(alias_key, canonical or target_key)
+        logger.info("alias %r -> %r re-mapped %d raw rows", alias_key, canonical or target_key, remapped)
+        return {
+            "alias": alias_key,
+            "vegetable": canonical or target_key,
+            "known_vegetable": canonical is not None,
+            "rows_remapped": remapped,
+        }
+
+    def init_database(self) -> None:
+        """Create the schema if missing and empty every sales table."""
+        self.store.migrate()
+        self.store.reset()
+        logger.warning("sales tables emptied by init_database")

@@ -1,0 +1,486 @@
+"""Storage of the three sales layers, on SQLite (default) or PostgreSQL, with identical behaviour.
+
+Tables:
+
+- ``raw_sales`` (bronze): rows exactly as received, keyed by ``(year_week, vegetable as sent)``,
+  with the name's normalized key and the canonical vegetable it resolved to (NULL if unknown).
+- ``weekly_sales`` (silver): per ``(year_week, canonical vegetable)`` the sum of its raw rows.
+- ``monthly_sales`` (gold): per ``(year_month, vegetable)`` the weeks' sales prorated by days.
+- ``vegetable_stats``: per vegetable the count, mean and sample variance of its weekly sales, for
+  the outlier rule.
+- ``week_month_split``: how many days of each stored week fall in each month.
+- ``vegetable_aliases``: operator mappings from a name key to a vegetable.
+
+Writes keep the derived layers exactly consistent in the same transaction: for each
+``(week, vegetable)`` a write touches, the weekly row is recomputed from its raw rows, then the
+months those weeks overlap are recomputed from their weekly rows, then the vegetable's statistics.
+Recomputing the touched keys (instead of adding deltas) means no floating-point drift, ever, and
+costs a handful of indexed statements per batch. Writers are serialized (SQLite ``BEGIN IMMEDIATE``,
+a PostgreSQL transaction-level advisory lock), which is what makes the recomputation race-free.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import Column, Double, Index, Integer, MetaData, String, Table, event, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from salescast.ingest.calendar import days_per_month
+from salescast.ingest.outliers import outlier_condition, sample_variance
+from salescast.ingest.schema import SalesRow
+from salescast.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+raw_sales = Table(
+    "raw_sales",
+    metadata,
+    Column("year_week", Integer, primary_key=True),
+    Column("vegetable", String, primary_key=True),
+    Column("sales", Double, nullable=False),
+    Column("name_key", String, nullable=False),
+    Column("canonical", String, nullable=True),
+    Index("ix_raw_sales_canonical_week", "canonical", "year_week"),
+    Index("ix_raw_sales_name_key", "name_key"),
+)
+weekly_sales = Table(
+    "weekly_sales",
+    metadata,
+    Column("year_week", Integer, primary_key=True),
+    Column("vegetable", String, primary_key=True),
+    Column("sales", Double, nullable=False),
+    Index("ix_weekly_sales_vegetable", "vegetable"),
+)
+monthly_sales = Table(
+    "monthly_sales",
+    metadata,
+    Column("year_month", Integer, primary_key=True),
+    Column("vegetable", String, primary_key=True),
+    Column("sales", Double, nullable=False),
+)
+vegetable_stats = Table(
+    "vegetable_stats",
+    metadata,
+    Column("vegetable", String, primary_key=True),
+    Column("weeks", Integer, nullable=False),
+    Column("mean", Double, nullable=False),
+    Column("variance", Double, nullable=True),
+)
+week_month_split = Table(
+    "week_month_split",
+    metadata,
+    Column("year_week", Integer, primary_key=True),
+    Column("year_month", Integer, primary_key=True),
+    Column("days", Integer, nullable=False),
+)
+vegetable_aliases = Table(
+    "vegetable_aliases",
+    metadata,
+    Column("alias", String, primary_key=True),
+    Column("vegetable", String, nullable=False),
+)
+
+SALES_TABLES = (raw_sales, weekly_sales, monthly_sales, vegetable_stats, week_month_split)
+
+# SQLite accepts 32,766 bound parameters per statement; two per key leaves ample room.
+KEYS_PER_STATEMENT = 5000
+# Any constant works: it names the one lock all PostgreSQL writers of this database share.
+POSTGRES_WRITE_LOCK = 0x5A1E5CA57
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used as configured."""
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _chunks(items: Sequence, size: int = KEYS_PER_STATEMENT) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL", immediate: bool = False) -> Engine:
+    """An engine for ``database_url``; SQLite gets WAL, a busy timeout and, when ``immediate``, write locks at BEGIN."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StorageError("an in-memory SQLite database cannot be shared by the server's threads; use a file path")
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _configure_sqlite(dbapi_connection, _record) -> None:
+            # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can take the lock up front.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    if url.get_backend_name() == "postgresql":
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    raise StorageError(f"unsupported database URL {database_url!r}: use sqlite:///path or postgresql+psycopg://…")
+
+
+def _insert(connection: Connection, table: Table):
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _upsert(connection: Connection, table: Table, rows: list[dict], key: list[str], update: list[str]) -> None:
+    if not rows:
+        return
+    statement = _insert(connection, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={column: statement.excluded[column] for column in update}
+    )
+    connection.execute(statement, rows)
+
+
+def _insert_missing(connection: Connection, table: Table, rows: list[dict], key: list[str]) -> None:
+    if rows:
+        connection.execute(_insert(connection, table).on_conflict_do_nothing(index_elements=key), rows)
+
+
+class SalesStore:
+    """Data access for the ingestion layers. One instance per database, shared by all requests."""
+
+    def __init__(self, database_url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        self.database_url = database_url
+        self.read_engine = create_engine_for_url(database_url, sqlite_synchronous=sqlite_synchronous)
+        self.write_engine = create_engine_for_url(database_url, sqlite_synchronous=sqlite_synchronous, immediate=True)
+        self.dialect = self.read_engine.dialect.name
+        # Within one process, queue writers on a lock instead of in SQLite's busy-wait loop.
+        self._write_lock = threading.Lock()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision (creating it if missing); keeps all data."""
+        from salescast.migrations import upgrade_to_head
+
+        upgrade_to_head(self.write_engine)
+
+    def reset(self) -> None:
+        """Empty every sales table (aliases are configuration and are kept)."""
+        with self._writing() as connection:
+            for table in SALES_TABLES:
+                connection.execute(table.delete())
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.read_engine.connect() as connection:
+            connection.execute(select(1))
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        self.write_engine.dispose()
+
+    # -- writes -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One serialized write transaction: committed on exit, rolled back on error."""
+        with self._write_lock, self.write_engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(POSTGRES_WRITE_LOCK)))
+            yield connection
+
+    def upsert_sales(
+        self, rows: Sequence[SalesRow], name_key: Callable[[str], str], resolve: Callable[[str], str | None]
+    ) -> UpsertCounts:
+        """Store valid rows (last write wins per key) and refresh the derived layers they touch.
+
+        ``name_key`` normalizes a name for alias lookup; ``resolve`` maps a name to its canonical
+        vegetable or None. Operator aliases take precedence over ``resolve``. Within one batch a
+        key sent twice keeps its last row.
+        """
+        latest = {(row.year_week, row.vegetable): row.sales for row in rows}
+        if not latest:
+            return UpsertCounts(0, 0, 0)
+        keys = list(latest)
+        with self._writing() as connection:
+            existing = self._existing_raw(connection, keys)
+            aliases = self._aliases_for(connection, {name_key(vegetable) for _, vegetable in keys})
+            inserted = updated = unchanged = 0
+            changed: list[dict] = []
+            touched: set[tuple[int, str]] = set()
+            for (year_week, vegetable), sales in latest.items():
+                key = name_key(vegetable)
+                canonical = aliases.get(key) or resolve(vegetable)
+                previous = existing.get((year_week, vegetable))
+                if previous is None:
+                    inserted += 1
+                elif previous == (sales, canonical):
+                    unchanged += 1
+                    continue
+                else:
+                    updated += 1
+                    if previous[1] is not None:
+                        touched.add((year_week, previous[1]))
+                changed.append(
+                    {
+                        "year_week": year_week,
+                        "vegetable": vegetable,
+                        "sales": sales,
+                        "name_key": key,
+                        "canonical": canonical,
+                    }
+                )
+                if canonical is not None:
+                    touched.add((year_week, canonical))
+            _upsert(connection, raw_sales, changed, ["year_week", "vegetable"], ["sales", "name_key", "canonical"])
+            self._refresh_derived(connection, touched)
+        return UpsertCounts(inserted, updated, unchanged)
+
+    def add_alias(self, alias_key: str, vegetable: str) -> int:
+        """Map a name key to ``vegetable`` for past and future rows; returns how many raw rows it re-mapped."""
+        with self._writing() as connection:
+            _upsert(
+                connection, vegetable_aliases, [{"alias": alias_key, "vegetable": vegetable}], ["alias"], ["vegetable"]
+            )
+            affected = connection.execute(
+                select(raw_sales.c.year_week, raw_sales.c.canonical).where(raw_sales.c.name_key == alias_key)
+            ).all()
+            connection.execute(raw_sales.update().where(raw_sales.c.name_key == alias_key).values(canonical=vegetable))
+            touched = {(week, vegetable) for week, _ in affected}
+            touched |= {(week, old) for week, old in affected if old is not None}
+            self._refresh_derived(connection, touched)
+        return len(affected)
+
+    def _existing_raw(self, connection: Connection, keys: list[tuple[int, str]]) -> dict:
+        existing = {}
+        key_columns = tuple_(raw_sales.c.year_week, raw_sales.c.vegetable)
+        for chunk in _chunks(keys):
+            query = select(raw_sales.c.year_week, raw_sales.c.vegetable, raw_sales.c.sales, raw_sales.c.canonical)
+            for year_week, vegetable, sales, canonical in connection.execute(query.where(key_columns.in_(chunk))):
+                existing[(year_week, vegetable)] = (sales, canonical)
+        return existing
+
+    def _aliases_for(self, connection: Connection, name_keys: Iterable[str]) -> dict[str, str]:
+        aliases = {}
+        for chunk in _chunks(sorted(name_keys)):
+            query = select(vegetable_aliases.c.alias, vegetable_aliases.c.vegetable)
+            aliases.update(connection.execute(query.where(vegetable_aliases.c.alias.in_(chunk))).all())
+        return aliases
+
+    def _refresh_derived(self, connection: Connection, touched: set[tuple[int, str]]) -> None:
+        """Recompute the weekly rows, months and vegetable statistics that the touched keys feed."""
+        if not touched:
+            return
+        weeks = sorted({year_week for year_week, _ in touched})
+        _insert_missing(
+            connection,
+            week_month_split,
+            [
+                {"year_week": week, "year_month": month, "days": days}
+                for week in weeks
+                for month, days in days_per_month(week)
+            ],
+            ["year_week", "year_month"],
+        )
+        weekly_keys = sorted(touched)
+        for chunk in _chunks(weekly_keys):
+            connection.execute(
+                weekly_sales.delete().where(tuple_(weekly_sales.c.year_week, weekly_sales.c.vegetable).in_(chunk))
+            )
+            connection.execute(
+                weekly_sales.insert().from_select(
+                    ["year_week", "vegetable", "sales"],
+                    select(raw_sales.c.year_week, raw_sales.c.canonical, func.sum(raw_sales.c.sales))
+                    .where(tuple_(raw_sales.c.year_week, raw_sales.c.canonical).in_(chunk))
+                    .group_by(raw_sales.c.year_week, raw_sales.c.canonical),
+                )
+            )
+        monthly_keys = sorted({(month, vegetable) for week, vegetable in touched for month, _ in days_per_month(week)})
+        split = week_month_split
+        for chunk in _chunks(monthly_keys):
+            connection.execute(
+                monthly_sales.delete().where(tuple_(monthly_sales.c.year_month, monthly_sales.c.vegetable).in_(chunk))
+            )
+            connection.execute(
+                monthly_sales.insert().from_select(
+                    ["year_month", "vegetable", "sales"],
+                    select(
+                        split.c.year_month,
+                        weekly_sales.c.vegetable,
+                        func.sum(weekly_sales.c.sales * split.c.days) / 7.0,
+                    )
+                    .join_from(weekly_sales, split, split.c.year_week == weekly_sales.c.year_week)
+                    .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
+                    .group_by(split.c.year_month, weekly_sales.c.vegetable),
+                )
+            )
+        self._refresh_stats(connection, sorted({vegetable for _, vegetable in touched}))
+
+    def _refresh_stats(self, connection: Connection, vegetables: list[str]) -> None:
+        for chunk in _chunks(vegetables):
+            means = (
+                select(
+                    weekly_sales.c.vegetable,
+                    func.count().label("weeks"),
+                    func.avg(weekly_sales.c.sales).label("mean"),
+                )
+                .where(weekly_sales.c.vegetable.in_(chunk))
+                .group_by(weekly_sales.c.vegetable)
+                .subquery()
+            )
+            deviation = weekly_sales.c.sales - means.c.mean
+            rows = connection.execute(
+                select(means.c.vegetable, means.c.weeks, means.c.mean, func.sum(deviation * deviation))
+                .join_from(means, weekly_sales, weekly_sales.c.vegetable == means.c.vegetable)
+                .group_by(means.c.vegetable, means.c.weeks, means.c.mean)
+            ).all()
+            connection.execute(vegetable_stats.delete().where(vegetable_stats.c.vegetable.in_(chunk)))
+            if rows:
+                connection.execute(
+                    vegetable_stats.insert(),
+                    [
+                        {
+                            "vegetable": vegetable,
+                            "weeks": weeks,
+                            "mean": float(mean),
+                            "variance": sample_variance(weeks, float(squares)),
+                        }
+                        for vegetable, weeks, mean, squares in rows
+                    ],
+                )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def raw_sales(self) -> list[dict]:
+        """Every row as received, ordered by (year_week, vegetable)."""
+        query = select(raw_sales.c.year_week, raw_sales.c.vegetable, raw_sales.c.sales).order_by(
+            raw_sales.c.year_week, raw_sales.c.vegetable
+        )
+        with self.read_engine.connect() as connection:
+            return [
+                {"year_week": week, "vegetable": vegetable, "sales": sales}
+                for week, vegetable, sales in connection.execute(query)
+            ]
+
+    def weekly_sales(
+        self, threshold: float, *, with_outlier_flag: bool = False, remove_outliers: bool = False
+    ) -> list[dict]:
+        """Cleaned weekly sales ordered by (year_week, vegetable), optionally flagged or without outliers."""
+        is_outlier = outlier_condition(
+            weekly_sales.c.sales, vegetable_stats.c.mean, vegetable_stats.c.variance, threshold
+        )
+        query = (
+            select(weekly_sales.c.year_week, weekly_sales.c.vegetable, weekly_sales.c.sales, is_outlier)
+            .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
+            .order_by(weekly_sales.c.year_week, weekly_sales.c.vegetable)
+        )
+        if remove_outliers:
+            query = query.where(sa.not_(is_outlier))
+        with self.read_engine.connect() as connection:
+            result = connection.execute(query)
+            if with_outlier_flag:
+                return [
+                    {"year_week": week, "vegetable": vegetable, "sales": sales, "is_outlier": bool(flag)}
+                    for week, vegetable, sales, flag in result
+                ]
+            return [{"year_week": week, "vegetable": vegetable, "sales": sales} for week, vegetable, sales, _ in result]
+
+    def monthly_sales_rows(self, threshold: float, *, remove_outliers: bool = False) -> list[dict]:
+        """Monthly sales ordered by (year_month, vegetable); with ``remove_outliers``, outlier weeks left out.
+
+        The stored monthly layer already holds the totals; only the few months an outlier week
+        touches are recomputed without it, so this read never re-aggregates the whole history.
+        """
+        query = select(monthly_sales.c.year_month, monthly_sales.c.vegetable, monthly_sales.c.sales).order_by(
+            monthly_sales.c.year_month, monthly_sales.c.vegetable
+        )
+        with self.read_engine.connect() as connection:
+            rows = connection.execute(query).all()
+            if remove_outliers:
+                rows = self._without_outlier_weeks(connection, rows, threshold)
+        return [{"year_month": month, "vegetable": vegetable, "sales": sales} for month, vegetable, sales in rows]
+
+    def _without_outlier_weeks(self, connection: Connection, rows: list, threshold: float) -> list:
+        split = week_month_split
+        is_outlier = outlier_condition(
+            weekly_sales.c.sales, vegetable_stats.c.mean, vegetable_stats.c.variance, threshold
+        )
+        affected = connection.execute(
+            select(split.c.year_month, weekly_sales.c.vegetable)
+            .distinct()
+            .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
+            .join(split, split.c.year_week == weekly_sales.c.year_week)
+            .where(is_outlier)
+        ).all()
+        if not affected:
+            return rows
+        recomputed: dict[tuple[int, str], float] = {}
+        for chunk in _chunks(affected):
+            query = (
+                select(
+                    split.c.year_month, weekly_sales.c.vegetable, func.sum(weekly_sales.c.sales * split.c.days) / 7.0
+                )
+                .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
+                .join(split, split.c.year_week == weekly_sales.c.year_week)
+                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_([tuple(key) for key in chunk]))
+                .where(sa.not_(is_outlier))
+                .group_by(split.c.year_month, weekly_sales.c.vegetable)
+            )
+            recomputed.update(((month, vegetable), sales) for month, vegetable, sales in connection.execute(query))
+        affected_keys = {tuple(key) for key in affected}
+        cleaned = []
+        for month, vegetable, sales in rows:
+            key = (month, vegetable)
+            if key not in affected_keys:
+                cleaned.append((month, vegetable, sales))
+            elif key in recomputed:
+                cleaned.append((month, vegetable, recomputed[key]))
+        return cleaned
+
+    def monthly_sales(self, remove_outliers: bool = False, threshold: float | None = None) -> pd.DataFrame:
+        """Monthly sales as a DataFrame: ``year_month`` (int YYYYMM), ``vegetable`` (str), ``sales`` (float).
+
+        ``threshold`` defaults to the ``outlier_std_threshold`` setting.
+        """
+        if threshold is None:
+            threshold = get_settings().outlier_std_threshold
+        rows = self.monthly_sales_rows(threshold, remove_outliers=remove_outliers)
+        frame = pd.DataFrame(rows, columns=["year_month", "vegetable", "sales"])
+        return frame.astype({"year_month": "int64", "sales": "float64"})
+
+    def unknown_vegetables(self) -> list[dict]:
+        """Names that resolved to no vegetable: name as sent, number of rows, total sales; most sales first."""
+        query = (
+            select(raw_sales.c.vegetable, func.count().label("rows"), func.sum(raw_sales.c.sales).label("total"))
+            .where(raw_sales.c.canonical.is_(None))
+            .group_by(raw_sales.c.vegetable)
+            .order_by(sa.desc("total"), raw_sales.c.vegetable)
+        )
+        with self.read_engine.connect() as connection:
+            return [
+                {"name": name, "rows": count, "total_sales": float(total)}
+                for name, count, total in connection.execute(query)
+            ]
+
+    def aliases(self) -> dict[str, str]:
+        with self.read_engine.connect() as connection:
+            return dict(connection.execute(select(vegetable_aliases.c.alias, vegetable_aliases.c.vegetable)).all())

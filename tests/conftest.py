@@ -1,0 +1,60 @@
+"""Fixtures shared by every test: databases on SQLite and, when configured, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_URL_VARIABLE = "SALESCAST_TEST_POSTGRES_URL"
+
+
+def postgres_base_url() -> str:
+    """The PostgreSQL URL for tests, or a skip (a failure in CI, where it must run) with the reason."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    required = os.environ.get("SALESCAST_REQUIRE_POSTGRES") == "1"
+    if not url:
+        message = f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}=postgresql+psycopg://user@host:port/db"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        message = f"PostgreSQL at {url} is not reachable: {error}"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL on a fresh, private PostgreSQL schema, dropped after the test."""
+    base = postgres_base_url()
+    schema = f"salescast_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'sales.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """The same test on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
