@@ -180,3 +180,4 @@ def generate_vegetables(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = write_vegetable_csv(out, seed=seed)
     console.print(f"[green]Wrote[/green] {out}: {summary}")
+
