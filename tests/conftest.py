@@ -58,3 +58,16 @@ def sqlite_url(tmp_path) -> str:
 def database_url(request) -> str:
     """The same test on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch):
+    """Each test starts from default settings, whatever the developer's shell exports."""
+    from salescast.settings import get_settings
+
+    for name in list(os.environ):
+        if name.startswith("SALESCAST_") and not name.startswith(("SALESCAST_TEST_", "SALESCAST_REQUIRE_")):
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -39,22 +39,22 @@ def main(
 
 
 def _settings_with(**overrides):
-    """The settings, with the CLI flags that were given taking precedence over the environment.
-
-    Flags are also exported as ``SALESCAST_*`` variables so that server worker processes see them.
-    """
+    """The settings, with the CLI flags that were given taking precedence over the environment."""
     from pydantic import ValidationError
 
-    from salescast.settings import Settings, get_settings
+    from salescast.settings import Settings
 
     given = {name: value for name, value in overrides.items() if value is not None}
-    for name, value in given.items():
-        os.environ[f"SALESCAST_{name.upper()}"] = str(value)
-    get_settings.cache_clear()
     try:
-        return Settings()
+        return Settings(**given)
     except ValidationError as error:
         fail(f"invalid configuration:\n{error}")
+
+
+def _export_settings(settings) -> None:
+    """Hand the effective settings to server worker processes, which read them from the environment."""
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"SALESCAST_{name.upper()}"] = str(value)
 
 
 def _is_loopback(host: str) -> bool:
@@ -94,6 +94,7 @@ def serve(
         fail(str(error))
     except Exception as error:
         fail(f"cannot prepare the database {settings.database_url!r}: {error}")
+    _export_settings(settings)
     uvicorn.run(
         "salescast.api.app:create_app",
         factory=True,
