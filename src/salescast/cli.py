@@ -181,4 +181,3 @@ def generate_vegetables(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = write_vegetable_csv(out, seed=seed)
     console.print(f"[green]Wrote[/green] {out}: {summary}")
-

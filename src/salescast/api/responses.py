@@ -21,8 +21,11 @@ def route(router: APIRouter, path: str, methods: list[str], **options: Any) -> C
     """
 
     def register(endpoint: Callable) -> Callable:
-        router.add_api_route(path, endpoint, methods=methods, **options)
-        router.add_api_route(path + "/", endpoint, methods=methods, include_in_schema=False, **options)
+        for method in methods:
+            # One route per method keeps OpenAPI operation ids unique.
+            name = endpoint.__name__ if len(methods) == 1 else f"{endpoint.__name__}_{method.lower()}"
+            router.add_api_route(path, endpoint, methods=[method], name=name, **options)
+            router.add_api_route(path + "/", endpoint, methods=[method], name=name, include_in_schema=False, **options)
         return endpoint
 
     return register
