@@ -114,11 +114,11 @@ def init_db(
     from salescast.ingest.store import SalesStore
 
     settings = _settings_with(database_url=database_url)
-    store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    service = IngestService(SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
     try:
-        IngestService(store).init_database()
+        service.init_database()
     finally:
-        store.dispose()
+        service.close()
     console.print(f"[green]Database ready and empty:[/green] {settings.database_url}")
 
 
@@ -155,7 +155,7 @@ def import_sales(
             # +2: one for the header line, one because CSV lines count from 1.
             rejected_lines += [(start + error.index + 2, error.reasons) for error in result.errors]
             progress.advance(task, min(batch_size, len(rows) - start))
-    store.dispose()
+    service.close()
     summary = Table(title=f"Imported {file}")
     for name in ("rows", *totals):
         summary.add_column(name, justify="right")

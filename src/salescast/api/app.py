@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.migrate()
         app.state.ingest_service = IngestService(store, settings.outlier_std_threshold)
         yield
-        store.dispose()
+        app.state.ingest_service.close()
 
     app = FastAPI(
         title="salescast",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from salescast.api.responses import json_response, route
 from salescast.api.security import require_admin
@@ -34,7 +33,7 @@ async def post_sales(request: Request) -> Response:
     except orjson.JSONDecodeError as error:
         raise HTTPException(status_code=400, detail=f"body is not valid JSON: {error}") from None
     try:
-        result = await run_in_threadpool(ingest_service(request).post_sales, payload)
+        result = await ingest_service(request).post_sales_async(payload)
     except InvalidPayload as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
     return json_response(result.model_dump())

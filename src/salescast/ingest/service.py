@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from salescast.ingest.names import normalize_name, resolve_vegetable_name
 from salescast.ingest.schema import PostSalesResult, validate_sales_rows
-from salescast.ingest.store import SalesStore
+from salescast.ingest.store import SalesStore, UpsertCounts
+from salescast.ingest.writer import GroupCommitWriter
 
 logger = logging.getLogger(__name__)
+
+# Validating this many rows takes long enough to be worth moving off the event loop.
+LARGE_BATCH_ROWS = 1000
 
 
 class InvalidPayload(ValueError):
@@ -22,17 +27,42 @@ class IngestService:
     def __init__(self, store: SalesStore, outlier_std_threshold: float = 5.0) -> None:
         self.store = store
         self.outlier_std_threshold = outlier_std_threshold
+        self.writer = GroupCommitWriter(store, normalize_name, resolve_vegetable_name)
+
+    def close(self) -> None:
+        """Commit queued posts, stop the writer and release the database connections."""
+        self.writer.close()
+        self.store.dispose()
 
     def post_sales(self, payload: Any) -> PostSalesResult:
-        """Store the valid rows of ``payload`` (a list of row objects) and report what happened to each."""
+        """Store the valid rows of ``payload`` (a list of row objects) and report what happened to each.
+
+        Returns once the rows are committed.
+        """
+        valid, rejected = self._validate(payload)
+        counts = self.writer.submit(valid).result() if valid else UpsertCounts(0, 0, 0)
+        return self._result(counts, rejected, len(payload))
+
+    async def post_sales_async(self, payload: Any) -> PostSalesResult:
+        """:meth:`post_sales` for the event loop: waits for the commit without holding a thread."""
+        if isinstance(payload, list) and len(payload) > LARGE_BATCH_ROWS:
+            valid, rejected = await asyncio.to_thread(self._validate, payload)
+        else:
+            valid, rejected = self._validate(payload)
+        counts = await asyncio.wrap_future(self.writer.submit(valid)) if valid else UpsertCounts(0, 0, 0)
+        return self._result(counts, rejected, len(payload))
+
+    def _validate(self, payload: Any) -> tuple[list, list]:
         if not isinstance(payload, list):
             raise InvalidPayload(
                 f"expected a JSON list of {{year_week, vegetable, sales}} objects, got {type(payload).__name__}"
             )
-        valid, rejected = validate_sales_rows(payload)
-        counts = self.store.upsert_sales(valid, normalize_name, resolve_vegetable_name)
+        return validate_sales_rows(payload)
+
+    @staticmethod
+    def _result(counts: UpsertCounts, rejected: list, posted: int) -> PostSalesResult:
         if rejected:
-            logger.info("rejected %d of %d posted rows", len(rejected), len(payload))
+            logger.info("rejected %d of %d posted rows", len(rejected), posted)
         return PostSalesResult(
             inserted=counts.inserted,
             updated=counts.updated,

@@ -211,49 +211,69 @@ class SalesStore:
     def upsert_sales(
         self, rows: Sequence[SalesRow], name_key: Callable[[str], str], resolve: Callable[[str], str | None]
     ) -> UpsertCounts:
-        """Store valid rows (last write wins per key) and refresh the derived layers they touch.
+        """Store one batch of valid rows; see :meth:`upsert_sales_batches`."""
+        return self.upsert_sales_batches([rows], name_key, resolve)[0]
 
-        ``name_key`` normalizes a name for alias lookup; ``resolve`` maps a name to its canonical
-        vegetable or None. Operator aliases take precedence over ``resolve``. Within one batch a
-        key sent twice keeps its last row.
+    def upsert_sales_batches(
+        self,
+        batches: Sequence[Sequence[SalesRow]],
+        name_key: Callable[[str], str],
+        resolve: Callable[[str], str | None],
+    ) -> list[UpsertCounts]:
+        """Store several batches in one transaction, with the outcome of posting them one after the other.
+
+        Last write wins per ``(year_week, vegetable)`` key, also within a batch. ``name_key``
+        normalizes a name for alias lookup; ``resolve`` maps a name to its canonical vegetable or
+        None; operator aliases take precedence over ``resolve``. The derived layers the rows touch
+        are refreshed once, in the same transaction. Returns the counts of each batch, in order.
         """
-        latest = {(row.year_week, row.vegetable): row.sales for row in rows}
-        if not latest:
-            return UpsertCounts(0, 0, 0)
-        keys = list(latest)
+        keys = list(dict.fromkeys((row.year_week, row.vegetable) for batch in batches for row in batch))
+        if not keys:
+            return [UpsertCounts(0, 0, 0) for _ in batches]
+        names = {vegetable: name_key(vegetable) for _, vegetable in keys}
         with self._writing() as connection:
-            existing = self._existing_raw(connection, keys)
-            aliases = self._aliases_for(connection, {name_key(vegetable) for _, vegetable in keys})
-            inserted = updated = unchanged = 0
-            changed: list[dict] = []
+            state = self._existing_raw(connection, keys)
+            aliases = self._aliases_for(connection, set(names.values()))
+            canonical_of = {vegetable: aliases.get(key) or resolve(vegetable) for vegetable, key in names.items()}
+            to_write: dict[tuple[int, str], dict] = {}
             touched: set[tuple[int, str]] = set()
-            for (year_week, vegetable), sales in latest.items():
-                key = name_key(vegetable)
-                canonical = aliases.get(key) or resolve(vegetable)
-                previous = existing.get((year_week, vegetable))
-                if previous is None:
-                    inserted += 1
-                elif previous == (sales, canonical):
-                    unchanged += 1
-                    continue
-                else:
-                    updated += 1
-                    if previous[1] is not None:
-                        touched.add((year_week, previous[1]))
-                changed.append(
-                    {
+            results = []
+            for batch in batches:
+                inserted = updated = unchanged = 0
+                for (year_week, vegetable), sales in {
+                    (row.year_week, row.vegetable): row.sales for row in batch
+                }.items():
+                    canonical = canonical_of[vegetable]
+                    previous = state.get((year_week, vegetable))
+                    if previous is None:
+                        inserted += 1
+                    elif previous == (sales, canonical):
+                        unchanged += 1
+                        continue
+                    else:
+                        updated += 1
+                        if previous[1] is not None:
+                            touched.add((year_week, previous[1]))
+                    state[(year_week, vegetable)] = (sales, canonical)
+                    to_write[(year_week, vegetable)] = {
                         "year_week": year_week,
                         "vegetable": vegetable,
                         "sales": sales,
-                        "name_key": key,
+                        "name_key": names[vegetable],
                         "canonical": canonical,
                     }
-                )
-                if canonical is not None:
-                    touched.add((year_week, canonical))
-            _upsert(connection, raw_sales, changed, ["year_week", "vegetable"], ["sales", "name_key", "canonical"])
+                    if canonical is not None:
+                        touched.add((year_week, canonical))
+                results.append(UpsertCounts(inserted, updated, unchanged))
+            _upsert(
+                connection,
+                raw_sales,
+                list(to_write.values()),
+                ["year_week", "vegetable"],
+                ["sales", "name_key", "canonical"],
+            )
             self._refresh_derived(connection, touched)
-        return UpsertCounts(inserted, updated, unchanged)
+        return results
 
     def add_alias(self, alias_key: str, vegetable: str) -> int:
         """Map a name key to ``vegetable`` for past and future rows; returns how many raw rows it re-mapped."""

@@ -36,8 +36,14 @@ def test_every_acknowledged_row_survives_a_sigkill(server):
         with httpx.Client(base_url=first.url, timeout=10) as client:
             sequence = 0
             while not stop.is_set():
+                # Every key is new, so an acknowledged value can never be overwritten by a later
+                # write that committed but died before it was acknowledged.
                 rows = [
-                    {"year_week": 202001 + (sequence + i) % 52, "vegetable": f"carrot-w{writer}-{i}", "sales": sequence}
+                    {
+                        "year_week": 202001 + (sequence + i) % 52,
+                        "vegetable": f"w{writer}-s{sequence}-{i}",
+                        "sales": sequence,
+                    }
                     for i in range(3)
                 ]
                 try:
