@@ -42,7 +42,7 @@ async def post_sales(request: Request) -> Response:
 @route(router, "/get_raw_sales", ["GET"])
 def get_raw_sales(service: IngestService = Depends(ingest_service)) -> Response:
     """Rows exactly as received, ordered by (year_week, vegetable)."""
-    return json_response(service.raw_sales())
+    return Response(service.raw_sales_json(), media_type="application/json")
 
 
 @route(router, "/get_weekly_sales", ["GET"])
@@ -61,7 +61,7 @@ def get_monthly_sales(
     service: IngestService = Depends(ingest_service),
 ) -> Response:
     """Monthly sales; a week spanning two months gives each the share of its days it holds."""
-    return json_response(service.monthly_sales(remove_outliers=remove_outliers))
+    return Response(service.monthly_sales_json(remove_outliers=remove_outliers), media_type="application/json")
 
 
 @route(router, "/unknown_vegetables", ["GET"])

@@ -74,6 +74,9 @@ class IngestService:
     def raw_sales(self) -> list[dict]:
         return self.store.raw_sales()
 
+    def raw_sales_json(self) -> bytes:
+        return self.store.raw_sales_json()
+
     def weekly_sales(self, *, with_outlier_flag: bool = False, remove_outliers: bool = False) -> list[dict]:
         return self.store.weekly_sales(
             self.outlier_std_threshold, with_outlier_flag=with_outlier_flag, remove_outliers=remove_outliers
@@ -81,6 +84,9 @@ class IngestService:
 
     def monthly_sales(self, *, remove_outliers: bool = False) -> list[dict]:
         return self.store.monthly_sales_rows(self.outlier_std_threshold, remove_outliers=remove_outliers)
+
+    def monthly_sales_json(self, *, remove_outliers: bool = False) -> bytes:
+        return self.store.monthly_sales_json(self.outlier_std_threshold, remove_outliers=remove_outliers)
 
     def unknown_vegetables(self) -> list[dict]:
         return self.store.unknown_vegetables()

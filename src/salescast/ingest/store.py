@@ -10,6 +10,7 @@ Tables:
   the outlier rule.
 - ``week_month_split``: how many days of each stored week fall in each month.
 - ``vegetable_aliases``: operator mappings from a name key to a vegetable.
+- ``ingest_state``: the version counters behind the read models (see :mod:`read_model`).
 
 Writes keep the derived layers exactly consistent in the same transaction: for each
 ``(week, vegetable)`` a write touches, the weekly row is recomputed from its raw rows, then the
@@ -28,14 +29,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import Column, Double, Index, Integer, MetaData, String, Table, event, func, select, tuple_
+from sqlalchemy import BigInteger, Column, Double, Index, Integer, MetaData, String, Table, event, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from salescast.ingest.calendar import days_per_month
 from salescast.ingest.outliers import outlier_condition, sample_variance
+from salescast.ingest.read_model import VersionedRowsCache
 from salescast.ingest.schema import SalesRow
 from salescast.settings import get_settings
 
@@ -51,8 +54,10 @@ raw_sales = Table(
     Column("sales", Double, nullable=False),
     Column("name_key", String, nullable=False),
     Column("canonical", String, nullable=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
     Index("ix_raw_sales_canonical_week", "canonical", "year_week"),
     Index("ix_raw_sales_name_key", "name_key"),
+    Index("ix_raw_sales_version", "version"),
 )
 weekly_sales = Table(
     "weekly_sales",
@@ -68,6 +73,8 @@ monthly_sales = Table(
     Column("year_month", Integer, primary_key=True),
     Column("vegetable", String, primary_key=True),
     Column("sales", Double, nullable=False),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    Index("ix_monthly_sales_version", "version"),
 )
 vegetable_stats = Table(
     "vegetable_stats",
@@ -89,6 +96,14 @@ vegetable_aliases = Table(
     metadata,
     Column("alias", String, primary_key=True),
     Column("vegetable", String, nullable=False),
+)
+
+ingest_state = Table(
+    "ingest_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("layout_version", BigInteger, nullable=False),
 )
 
 SALES_TABLES = (raw_sales, weekly_sales, monthly_sales, vegetable_stats, week_month_split)
@@ -140,7 +155,9 @@ def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL"
 
         return engine
     if url.get_backend_name() == "postgresql":
-        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # Readers see one snapshot per transaction: the version they read matches the rows they fetch.
+        isolation = "READ COMMITTED" if immediate else "REPEATABLE READ"
+        return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, isolation_level=isolation)
     raise StorageError(f"unsupported database URL {database_url!r}: use sqlite:///path or postgresql+psycopg://…")
 
 
@@ -174,6 +191,8 @@ class SalesStore:
         self.dialect = self.read_engine.dialect.name
         # Within one process, queue writers on a lock instead of in SQLite's busy-wait loop.
         self._write_lock = threading.Lock()
+        self._raw_cache = VersionedRowsCache(raw_sales, ["year_week", "vegetable"], ["sales"])
+        self._monthly_cache = VersionedRowsCache(monthly_sales, ["year_month", "vegetable"], ["sales"])
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -188,6 +207,8 @@ class SalesStore:
         with self._writing() as connection:
             for table in SALES_TABLES:
                 connection.execute(table.delete())
+            self._next_version(connection)
+            self._layout_changed(connection)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -207,6 +228,24 @@ class SalesStore:
             if self.dialect == "postgresql":
                 connection.execute(select(func.pg_advisory_xact_lock(POSTGRES_WRITE_LOCK)))
             yield connection
+
+    @staticmethod
+    def _next_version(connection: Connection) -> int:
+        """Take the next write version; the rows this transaction writes are stamped with it."""
+        statement = (
+            ingest_state.update()
+            .where(ingest_state.c.id == 1)
+            .values(version=ingest_state.c.version + 1)
+            .returning(ingest_state.c.version)
+        )
+        return connection.execute(statement).scalar_one()
+
+    @staticmethod
+    def _layout_changed(connection: Connection) -> None:
+        """Rows were deleted: readers must reload instead of applying changes."""
+        connection.execute(
+            ingest_state.update().where(ingest_state.c.id == 1).values(layout_version=ingest_state.c.layout_version + 1)
+        )
 
     def upsert_sales(
         self, rows: Sequence[SalesRow], name_key: Callable[[str], str], resolve: Callable[[str], str | None]
@@ -232,6 +271,7 @@ class SalesStore:
             return [UpsertCounts(0, 0, 0) for _ in batches]
         names = {vegetable: name_key(vegetable) for _, vegetable in keys}
         with self._writing() as connection:
+            version = self._next_version(connection)
             state = self._existing_raw(connection, keys)
             aliases = self._aliases_for(connection, set(names.values()))
             canonical_of = {vegetable: aliases.get(key) or resolve(vegetable) for vegetable, key in names.items()}
@@ -261,6 +301,7 @@ class SalesStore:
                         "sales": sales,
                         "name_key": names[vegetable],
                         "canonical": canonical,
+                        "version": version,
                     }
                     if canonical is not None:
                         touched.add((year_week, canonical))
@@ -270,14 +311,15 @@ class SalesStore:
                 raw_sales,
                 list(to_write.values()),
                 ["year_week", "vegetable"],
-                ["sales", "name_key", "canonical"],
+                ["sales", "name_key", "canonical", "version"],
             )
-            self._refresh_derived(connection, touched)
+            self._refresh_derived(connection, touched, version)
         return results
 
     def add_alias(self, alias_key: str, vegetable: str) -> int:
         """Map a name key to ``vegetable`` for past and future rows; returns how many raw rows it re-mapped."""
         with self._writing() as connection:
+            version = self._next_version(connection)
             _upsert(
                 connection, vegetable_aliases, [{"alias": alias_key, "vegetable": vegetable}], ["alias"], ["vegetable"]
             )
@@ -287,7 +329,7 @@ class SalesStore:
             connection.execute(raw_sales.update().where(raw_sales.c.name_key == alias_key).values(canonical=vegetable))
             touched = {(week, vegetable) for week, _ in affected}
             touched |= {(week, old) for week, old in affected if old is not None}
-            self._refresh_derived(connection, touched)
+            self._refresh_derived(connection, touched, version)
         return len(affected)
 
     def _existing_raw(self, connection: Connection, keys: list[tuple[int, str]]) -> dict:
@@ -306,7 +348,7 @@ class SalesStore:
             aliases.update(connection.execute(query.where(vegetable_aliases.c.alias.in_(chunk))).all())
         return aliases
 
-    def _refresh_derived(self, connection: Connection, touched: set[tuple[int, str]]) -> None:
+    def _refresh_derived(self, connection: Connection, touched: set[tuple[int, str]], version: int) -> None:
         """Recompute the weekly rows, months and vegetable statistics that the touched keys feed."""
         if not touched:
             return
@@ -321,8 +363,7 @@ class SalesStore:
             ],
             ["year_week", "year_month"],
         )
-        weekly_keys = sorted(touched)
-        for chunk in _chunks(weekly_keys):
+        for chunk in _chunks(sorted(touched)):
             connection.execute(
                 weekly_sales.delete().where(tuple_(weekly_sales.c.year_week, weekly_sales.c.vegetable).in_(chunk))
             )
@@ -336,23 +377,26 @@ class SalesStore:
             )
         monthly_keys = sorted({(month, vegetable) for week, vegetable in touched for month, _ in days_per_month(week)})
         split = week_month_split
+        vanished = False
         for chunk in _chunks(monthly_keys):
+            months = connection.execute(
+                select(
+                    split.c.year_month.label("year_month"),
+                    weekly_sales.c.vegetable.label("vegetable"),
+                    (func.sum(weekly_sales.c.sales * split.c.days) / 7.0).label("sales"),
+                )
+                .join_from(weekly_sales, split, split.c.year_week == weekly_sales.c.year_week)
+                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
+                .group_by(split.c.year_month, weekly_sales.c.vegetable)
+            ).all()
             connection.execute(
                 monthly_sales.delete().where(tuple_(monthly_sales.c.year_month, monthly_sales.c.vegetable).in_(chunk))
             )
-            connection.execute(
-                monthly_sales.insert().from_select(
-                    ["year_month", "vegetable", "sales"],
-                    select(
-                        split.c.year_month,
-                        weekly_sales.c.vegetable,
-                        func.sum(weekly_sales.c.sales * split.c.days) / 7.0,
-                    )
-                    .join_from(weekly_sales, split, split.c.year_week == weekly_sales.c.year_week)
-                    .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
-                    .group_by(split.c.year_month, weekly_sales.c.vegetable),
-                )
-            )
+            if months:
+                connection.execute(monthly_sales.insert(), [{**row._asdict(), "version": version} for row in months])
+            vanished = vanished or len(months) < len(chunk)
+        if vanished:
+            self._layout_changed(connection)
         self._refresh_stats(connection, sorted({vegetable for _, vegetable in touched}))
 
     def _refresh_stats(self, connection: Connection, vegetables: list[str]) -> None:
@@ -390,16 +434,23 @@ class SalesStore:
 
     # -- reads --------------------------------------------------------------------------------
 
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Connection, int, int]]:
+        """A read snapshot and the write version and layout version it reflects."""
+        with self.read_engine.connect() as connection:
+            version, layout_version = connection.execute(
+                select(ingest_state.c.version, ingest_state.c.layout_version).where(ingest_state.c.id == 1)
+            ).one()
+            yield connection, version, layout_version
+
+    def raw_sales_json(self) -> bytes:
+        """Every row as received, ordered by (year_week, vegetable), as a JSON array."""
+        with self._reading() as (connection, version, layout_version):
+            return self._raw_cache.read(connection, version, layout_version)[0]
+
     def raw_sales(self) -> list[dict]:
         """Every row as received, ordered by (year_week, vegetable)."""
-        query = select(raw_sales.c.year_week, raw_sales.c.vegetable, raw_sales.c.sales).order_by(
-            raw_sales.c.year_week, raw_sales.c.vegetable
-        )
-        with self.read_engine.connect() as connection:
-            return [
-                {"year_week": week, "vegetable": vegetable, "sales": sales}
-                for week, vegetable, sales in connection.execute(query)
-            ]
+        return orjson.loads(self.raw_sales_json())
 
     def weekly_sales(
         self, threshold: float, *, with_outlier_flag: bool = False, remove_outliers: bool = False
@@ -424,22 +475,25 @@ class SalesStore:
                 ]
             return [{"year_week": week, "vegetable": vegetable, "sales": sales} for week, vegetable, sales, _ in result]
 
+    def monthly_sales_json(self, threshold: float, *, remove_outliers: bool = False) -> bytes:
+        """Monthly sales ordered by (year_month, vegetable) as a JSON array; see :meth:`monthly_sales_rows`."""
+        with self._reading() as (connection, version, layout_version):
+            cached_json, rows = self._monthly_cache.read(connection, version, layout_version)
+            if not remove_outliers:
+                return cached_json
+            cleaned = self._without_outlier_weeks(connection, rows, threshold)
+        return cached_json if cleaned is rows else orjson.dumps(cleaned)
+
     def monthly_sales_rows(self, threshold: float, *, remove_outliers: bool = False) -> list[dict]:
         """Monthly sales ordered by (year_month, vegetable); with ``remove_outliers``, outlier weeks left out.
 
         The stored monthly layer already holds the totals; only the few months an outlier week
         touches are recomputed without it, so this read never re-aggregates the whole history.
         """
-        query = select(monthly_sales.c.year_month, monthly_sales.c.vegetable, monthly_sales.c.sales).order_by(
-            monthly_sales.c.year_month, monthly_sales.c.vegetable
-        )
-        with self.read_engine.connect() as connection:
-            rows = connection.execute(query).all()
-            if remove_outliers:
-                rows = self._without_outlier_weeks(connection, rows, threshold)
-        return [{"year_month": month, "vegetable": vegetable, "sales": sales} for month, vegetable, sales in rows]
+        return orjson.loads(self.monthly_sales_json(threshold, remove_outliers=remove_outliers))
 
-    def _without_outlier_weeks(self, connection: Connection, rows: list, threshold: float) -> list:
+    def _without_outlier_weeks(self, connection: Connection, rows: list[dict], threshold: float) -> list[dict]:
+        """``rows`` with the months that outlier weeks feed recomputed without them (``rows`` itself if none)."""
         split = week_month_split
         is_outlier = outlier_condition(
             weekly_sales.c.sales, vegetable_stats.c.mean, vegetable_stats.c.variance, threshold
@@ -454,26 +508,28 @@ class SalesStore:
         if not affected:
             return rows
         recomputed: dict[tuple[int, str], float] = {}
-        for chunk in _chunks(affected):
+        for chunk in _chunks([tuple(key) for key in affected]):
             query = (
                 select(
-                    split.c.year_month, weekly_sales.c.vegetable, func.sum(weekly_sales.c.sales * split.c.days) / 7.0
+                    split.c.year_month,
+                    weekly_sales.c.vegetable,
+                    func.sum(weekly_sales.c.sales * split.c.days) / 7.0,
                 )
                 .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
                 .join(split, split.c.year_week == weekly_sales.c.year_week)
-                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_([tuple(key) for key in chunk]))
+                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
                 .where(sa.not_(is_outlier))
                 .group_by(split.c.year_month, weekly_sales.c.vegetable)
             )
             recomputed.update(((month, vegetable), sales) for month, vegetable, sales in connection.execute(query))
         affected_keys = {tuple(key) for key in affected}
         cleaned = []
-        for month, vegetable, sales in rows:
-            key = (month, vegetable)
+        for row in rows:
+            key = (row["year_month"], row["vegetable"])
             if key not in affected_keys:
-                cleaned.append((month, vegetable, sales))
+                cleaned.append(row)
             elif key in recomputed:
-                cleaned.append((month, vegetable, recomputed[key]))
+                cleaned.append({**row, "sales": recomputed[key]})
         return cleaned
 
     def monthly_sales(self, remove_outliers: bool = False, threshold: float | None = None) -> pd.DataFrame:
