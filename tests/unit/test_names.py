@@ -171,6 +171,9 @@ POSITIVE_CASES: list[tuple[str, str]] = [
 ]
 
 
+POSITIVE_CASES += [("chayote", "chayote"), ("Chayotes", "chayote"), ("christophine", "chayote")]
+
+
 @pytest.mark.parametrize(("raw", "expected"), POSITIVE_CASES)
 def test_resolves_known_vegetable_names(raw: str, expected: str) -> None:
     assert resolve_vegetable_name(raw) == expected

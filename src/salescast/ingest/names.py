@@ -93,6 +93,8 @@ _VEGETABLE_FORMS: dict[str, dict[Language, tuple[str, ...]]] = {
     },
     "kale": {"en": ("kale",), "fr": ("chou kale", "chou frisé"), "es": ("col rizada", "kale")},
     "kohlrabi": {"en": ("kohlrabi",), "fr": ("chou-rave",), "es": ("colinabo",)},
+    # Listed so that "chayote" is never taken for a typo of "chalote" (shallot).
+    "chayote": {"en": ("chayote",), "fr": ("christophine", "chouchou"), "es": ("chayote", "güisquil")},
     "green bean": {
         "en": ("green bean", "string bean"),
         "fr": ("haricot vert",),
