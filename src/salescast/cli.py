@@ -76,7 +76,7 @@ def serve(
     """Run the HTTP API (docs at /docs)."""
     import uvicorn
 
-    from salescast.ingest.store import SalesStore, StorageError
+    from salescast.ingest.store import StorageError, open_store
     from salescast.logging_config import configure_logging
 
     settings = _settings_with(host=host, port=port, database_url=database_url, workers=workers)
@@ -87,7 +87,7 @@ def serve(
             "Set SALESCAST_ADMIN_TOKEN, or bind 127.0.0.1."
         )
     try:
-        store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        store = open_store(settings)
         store.migrate()  # once, before workers start, so they never race to create the schema
         store.dispose()
     except (StorageError, OSError) as error:
@@ -102,6 +102,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
     )
 
 
@@ -111,10 +112,10 @@ def init_db(
 ) -> None:
     """Create the schema if missing and empty every sales table."""
     from salescast.ingest.service import IngestService
-    from salescast.ingest.store import SalesStore
+    from salescast.ingest.store import open_store
 
     settings = _settings_with(database_url=database_url)
-    service = IngestService(SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
+    service = IngestService(open_store(settings))
     try:
         service.init_database()
     finally:
@@ -134,16 +135,16 @@ def import_sales(
 
     from salescast.ingest.csv_import import CsvFormatError, read_sales_csv
     from salescast.ingest.service import IngestService
-    from salescast.ingest.store import SalesStore
+    from salescast.ingest.store import open_store
 
     settings = _settings_with(database_url=database_url)
     try:
         rows = read_sales_csv(file)
     except CsvFormatError as error:
         fail(str(error))
-    store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(settings)
     store.migrate()
-    service = IngestService(store, settings.outlier_std_threshold)
+    service = IngestService(store)
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     rejected_lines: list[tuple[int, list[str]]] = []
     with Progress(console=console, transient=True) as progress:

@@ -10,7 +10,7 @@ from salescast import __version__
 from salescast.api import health, ingest
 from salescast.api.limits import RequestSizeLimit
 from salescast.ingest.service import IngestService
-from salescast.ingest.store import SalesStore
+from salescast.ingest.store import open_store
 from salescast.settings import Settings, get_settings
 
 
@@ -20,9 +20,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        store = SalesStore(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        store = open_store(settings)
         store.migrate()
-        app.state.ingest_service = IngestService(store, settings.outlier_std_threshold)
+        app.state.ingest_service = IngestService(store)
         yield
         app.state.ingest_service.close()
 

@@ -33,19 +33,35 @@ class VersionedRowsCache:
         self._rows: dict[tuple, dict] = {}
         self._fragments: dict[tuple, bytes] = {}
         self._order: list[tuple] = []
-        self._json = b"[]"
+        self._json: bytes | None = None
+        self._row_list: list[dict] | None = None
 
-    def read(self, connection: Connection, version: int, layout_version: int) -> tuple[bytes, list[dict]]:
-        """The JSON array and the rows as of ``version``; ``connection`` must see that version's snapshot."""
+    def json(self, connection: Connection, version: int, layout_version: int) -> bytes:
+        """The JSON array as of ``version``; ``connection`` must see that version's snapshot."""
         with self._lock:
-            if version > self._version:
-                if layout_version != self._layout_version:
-                    self._reload(connection)
-                else:
-                    self._apply_changes(connection)
-                self._version, self._layout_version = version, layout_version
+            self._catch_up(connection, version, layout_version)
+            if self._json is None:
                 self._json = b"[" + b",".join([self._fragments[key] for key in self._order]) + b"]"
-            return self._json, [self._rows[key] for key in self._order]
+            return self._json
+
+    def rows(self, connection: Connection, version: int, layout_version: int) -> list[dict]:
+        """The rows as of ``version``, in order (shared: do not modify them)."""
+        with self._lock:
+            self._catch_up(connection, version, layout_version)
+            if self._row_list is None:
+                self._row_list = [self._rows[key] for key in self._order]
+            return self._row_list
+
+    def _catch_up(self, connection: Connection, version: int, layout_version: int) -> None:
+        if version <= self._version:
+            return
+        if layout_version != self._layout_version:
+            self._reload(connection)
+        else:
+            self._apply_changes(connection)
+        self._version, self._layout_version = version, layout_version
+        # Built again only when asked for: a read of one form does not pay for the other.
+        self._json = self._row_list = None
 
     def _select(self):
         return select(*(self._table.c[name] for name in self._columns))

@@ -24,9 +24,8 @@ class InvalidPayload(ValueError):
 class IngestService:
     """Validates, resolves and stores the weekly feed, and answers the three layers' reads."""
 
-    def __init__(self, store: SalesStore, outlier_std_threshold: float = 5.0) -> None:
+    def __init__(self, store: SalesStore) -> None:
         self.store = store
-        self.outlier_std_threshold = outlier_std_threshold
         self.writer = GroupCommitWriter(store, normalize_name, resolve_vegetable_name)
 
     def close(self) -> None:
@@ -78,15 +77,13 @@ class IngestService:
         return self.store.raw_sales_json()
 
     def weekly_sales(self, *, with_outlier_flag: bool = False, remove_outliers: bool = False) -> list[dict]:
-        return self.store.weekly_sales(
-            self.outlier_std_threshold, with_outlier_flag=with_outlier_flag, remove_outliers=remove_outliers
-        )
+        return self.store.weekly_sales(with_outlier_flag=with_outlier_flag, remove_outliers=remove_outliers)
 
     def monthly_sales(self, *, remove_outliers: bool = False) -> list[dict]:
-        return self.store.monthly_sales_rows(self.outlier_std_threshold, remove_outliers=remove_outliers)
+        return self.store.monthly_sales_rows(remove_outliers=remove_outliers)
 
     def monthly_sales_json(self, *, remove_outliers: bool = False) -> bytes:
-        return self.store.monthly_sales_json(self.outlier_std_threshold, remove_outliers=remove_outliers)
+        return self.store.monthly_sales_json(remove_outliers=remove_outliers)
 
     def unknown_vegetables(self) -> list[dict]:
         return self.store.unknown_vegetables()

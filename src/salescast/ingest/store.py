@@ -6,15 +6,17 @@ Tables:
   with the name's normalized key and the canonical vegetable it resolved to (NULL if unknown).
 - ``weekly_sales`` (silver): per ``(year_week, canonical vegetable)`` the sum of its raw rows.
 - ``monthly_sales`` (gold): per ``(year_month, vegetable)`` the weeks' sales prorated by days.
-- ``vegetable_stats``: per vegetable the count, mean and sample variance of its weekly sales, for
-  the outlier rule.
+- ``regular_monthly_sales``: the same without the weeks flagged as outliers.
+- ``vegetable_stats``: per vegetable the count, mean and sample variance of its weekly sales, from
+  which each weekly row's ``is_outlier`` flag is kept current.
 - ``week_month_split``: how many days of each stored week fall in each month.
 - ``vegetable_aliases``: operator mappings from a name key to a vegetable.
 - ``ingest_state``: the version counters behind the read models (see :mod:`read_model`).
 
 Writes keep the derived layers exactly consistent in the same transaction: for each
 ``(week, vegetable)`` a write touches, the weekly row is recomputed from its raw rows, then the
-months those weeks overlap are recomputed from their weekly rows, then the vegetable's statistics.
+months those weeks overlap from their weekly rows, then the vegetable's statistics and outlier
+flags, then the regular months of every week whose flag changed.
 Recomputing the touched keys (instead of adding deltas) means no floating-point drift, ever, and
 costs a handful of indexed statements per batch. Writers are serialized (SQLite ``BEGIN IMMEDIATE``,
 a PostgreSQL transaction-level advisory lock), which is what makes the recomputation race-free.
@@ -32,7 +34,21 @@ from pathlib import Path
 import orjson
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import BigInteger, Column, Double, Index, Integer, MetaData, String, Table, event, func, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -40,7 +56,7 @@ from salescast.ingest.calendar import days_per_month
 from salescast.ingest.outliers import outlier_condition, sample_variance
 from salescast.ingest.read_model import VersionedRowsCache
 from salescast.ingest.schema import SalesRow
-from salescast.settings import get_settings
+from salescast.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +81,7 @@ weekly_sales = Table(
     Column("year_week", Integer, primary_key=True),
     Column("vegetable", String, primary_key=True),
     Column("sales", Double, nullable=False),
+    Column("is_outlier", Boolean, nullable=False, server_default=sa.false()),
     Index("ix_weekly_sales_vegetable", "vegetable"),
 )
 monthly_sales = Table(
@@ -75,6 +92,15 @@ monthly_sales = Table(
     Column("sales", Double, nullable=False),
     Column("version", BigInteger, nullable=False, server_default="0"),
     Index("ix_monthly_sales_version", "version"),
+)
+regular_monthly_sales = Table(
+    "regular_monthly_sales",
+    metadata,
+    Column("year_month", Integer, primary_key=True),
+    Column("vegetable", String, primary_key=True),
+    Column("sales", Double, nullable=False),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    Index("ix_regular_monthly_sales_version", "version"),
 )
 vegetable_stats = Table(
     "vegetable_stats",
@@ -104,9 +130,10 @@ ingest_state = Table(
     Column("id", Integer, primary_key=True),
     Column("version", BigInteger, nullable=False),
     Column("layout_version", BigInteger, nullable=False),
+    Column("outlier_threshold", Double, nullable=True),
 )
 
-SALES_TABLES = (raw_sales, weekly_sales, monthly_sales, vegetable_stats, week_month_split)
+SALES_TABLES = (raw_sales, weekly_sales, monthly_sales, regular_monthly_sales, vegetable_stats, week_month_split)
 
 # SQLite accepts 32,766 bound parameters per statement; two per key leaves ample room.
 KEYS_PER_STATEMENT = 5000
@@ -181,11 +208,26 @@ def _insert_missing(connection: Connection, table: Table, rows: list[dict], key:
         connection.execute(_insert(connection, table).on_conflict_do_nothing(index_elements=key), rows)
 
 
+def open_store(settings: Settings) -> SalesStore:
+    """The store the settings describe."""
+    return SalesStore(
+        settings.database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        outlier_std_threshold=settings.outlier_std_threshold,
+    )
+
+
 class SalesStore:
     """Data access for the ingestion layers. One instance per database, shared by all requests."""
 
-    def __init__(self, database_url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self, database_url: str, *, sqlite_synchronous: str = "FULL", outlier_std_threshold: float | None = None
+    ) -> None:
         self.database_url = database_url
+        # The outlier flags are stored, so the threshold belongs to the database; see :meth:`migrate`.
+        self.outlier_std_threshold = (
+            get_settings().outlier_std_threshold if outlier_std_threshold is None else outlier_std_threshold
+        )
         self.read_engine = create_engine_for_url(database_url, sqlite_synchronous=sqlite_synchronous)
         self.write_engine = create_engine_for_url(database_url, sqlite_synchronous=sqlite_synchronous, immediate=True)
         self.dialect = self.read_engine.dialect.name
@@ -193,6 +235,7 @@ class SalesStore:
         self._write_lock = threading.Lock()
         self._raw_cache = VersionedRowsCache(raw_sales, ["year_week", "vegetable"], ["sales"])
         self._monthly_cache = VersionedRowsCache(monthly_sales, ["year_month", "vegetable"], ["sales"])
+        self._regular_monthly_cache = VersionedRowsCache(regular_monthly_sales, ["year_month", "vegetable"], ["sales"])
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -201,6 +244,54 @@ class SalesStore:
         from salescast.migrations import upgrade_to_head
 
         upgrade_to_head(self.write_engine)
+        self._apply_outlier_threshold()
+
+    def _apply_outlier_threshold(self) -> None:
+        """Re-flag every week when this store's threshold differs from the one the flags were made with."""
+        with self._writing() as connection:
+            stored = connection.execute(
+                select(ingest_state.c.outlier_threshold).where(ingest_state.c.id == 1)
+            ).scalar_one()
+            if stored == self.outlier_std_threshold:
+                return
+            version = self._next_version(connection)
+            connection.execute(weekly_sales.update().values(is_outlier=self._is_outlier()))
+            connection.execute(regular_monthly_sales.delete())
+            connection.execute(
+                regular_monthly_sales.insert().from_select(
+                    ["year_month", "vegetable", "sales", "version"],
+                    self._monthly_totals(regular_only=True).add_columns(sa.literal(version, BigInteger)),
+                )
+            )
+            self._layout_changed(connection)
+            connection.execute(
+                ingest_state.update().where(ingest_state.c.id == 1).values(outlier_threshold=self.outlier_std_threshold)
+            )
+            logger.info("outlier flags recomputed for threshold %s (was %s)", self.outlier_std_threshold, stored)
+
+    def _is_outlier(self):
+        """The outlier rule on a weekly row, against its vegetable's statistics (correlated subqueries)."""
+        stats = select(vegetable_stats).where(vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
+        mean = stats.with_only_columns(vegetable_stats.c.mean).scalar_subquery()
+        variance = stats.with_only_columns(vegetable_stats.c.variance).scalar_subquery()
+        return sa.func.coalesce(
+            outlier_condition(weekly_sales.c.sales, mean, variance, self.outlier_std_threshold), False
+        )
+
+    @staticmethod
+    def _monthly_totals(*, regular_only: bool):
+        """SELECT year_month, vegetable, Σ sales × days / 7 over weekly rows (optionally non-outliers only)."""
+        split = week_month_split
+        query = (
+            select(
+                split.c.year_month.label("year_month"),
+                weekly_sales.c.vegetable.label("vegetable"),
+                (func.sum(weekly_sales.c.sales * split.c.days) / 7.0).label("sales"),
+            )
+            .join_from(weekly_sales, split, split.c.year_week == weekly_sales.c.year_week)
+            .group_by(split.c.year_month, weekly_sales.c.vegetable)
+        )
+        return query.where(sa.not_(weekly_sales.c.is_outlier)) if regular_only else query
 
     def reset(self) -> None:
         """Empty every sales table (aliases are configuration and are kept)."""
@@ -375,29 +466,45 @@ class SalesStore:
                     .group_by(raw_sales.c.year_week, raw_sales.c.canonical),
                 )
             )
-        monthly_keys = sorted({(month, vegetable) for week, vegetable in touched for month, _ in days_per_month(week)})
-        split = week_month_split
-        vanished = False
-        for chunk in _chunks(monthly_keys):
-            months = connection.execute(
-                select(
-                    split.c.year_month.label("year_month"),
-                    weekly_sales.c.vegetable.label("vegetable"),
-                    (func.sum(weekly_sales.c.sales * split.c.days) / 7.0).label("sales"),
-                )
-                .join_from(weekly_sales, split, split.c.year_week == weekly_sales.c.year_week)
-                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
-                .group_by(split.c.year_month, weekly_sales.c.vegetable)
-            ).all()
-            connection.execute(
-                monthly_sales.delete().where(tuple_(monthly_sales.c.year_month, monthly_sales.c.vegetable).in_(chunk))
-            )
-            if months:
-                connection.execute(monthly_sales.insert(), [{**row._asdict(), "version": version} for row in months])
-            vanished = vanished or len(months) < len(chunk)
+        vanished = self._refresh_months(connection, monthly_sales, touched, version, regular_only=False)
+        vegetables = sorted({vegetable for _, vegetable in touched})
+        self._refresh_stats(connection, vegetables)
+        flipped = self._refresh_outlier_flags(connection, vegetables)
+        vanished |= self._refresh_months(
+            connection, regular_monthly_sales, touched | flipped, version, regular_only=True
+        )
         if vanished:
             self._layout_changed(connection)
-        self._refresh_stats(connection, sorted({vegetable for _, vegetable in touched}))
+
+    def _refresh_months(
+        self, connection: Connection, table: Table, weeks: set[tuple[int, str]], version: int, *, regular_only: bool
+    ) -> bool:
+        """Recompute ``table``'s months that the (week, vegetable) keys overlap; True if one disappeared."""
+        keys = sorted({(month, vegetable) for week, vegetable in weeks for month, _ in days_per_month(week)})
+        totals = self._monthly_totals(regular_only=regular_only)
+        month_key = tuple_(week_month_split.c.year_month, weekly_sales.c.vegetable)
+        vanished = False
+        for chunk in _chunks(keys):
+            months = connection.execute(totals.where(month_key.in_(chunk))).all()
+            connection.execute(table.delete().where(tuple_(table.c.year_month, table.c.vegetable).in_(chunk)))
+            if months:
+                connection.execute(table.insert(), [{**row._asdict(), "version": version} for row in months])
+            vanished = vanished or len(months) < len(chunk)
+        return vanished
+
+    def _refresh_outlier_flags(self, connection: Connection, vegetables: list[str]) -> set[tuple[int, str]]:
+        """Re-judge the vegetables' weeks against their new statistics; returns the weeks whose flag changed."""
+        flipped: set[tuple[int, str]] = set()
+        is_outlier = self._is_outlier()
+        for chunk in _chunks(vegetables):
+            result = connection.execute(
+                weekly_sales.update()
+                .where(weekly_sales.c.vegetable.in_(chunk), weekly_sales.c.is_outlier != is_outlier)
+                .values(is_outlier=is_outlier)
+                .returning(weekly_sales.c.year_week, weekly_sales.c.vegetable)
+            )
+            flipped.update((week, vegetable) for week, vegetable in result)
+        return flipped
 
     def _refresh_stats(self, connection: Connection, vegetables: list[str]) -> None:
         for chunk in _chunks(vegetables):
@@ -446,100 +553,44 @@ class SalesStore:
     def raw_sales_json(self) -> bytes:
         """Every row as received, ordered by (year_week, vegetable), as a JSON array."""
         with self._reading() as (connection, version, layout_version):
-            return self._raw_cache.read(connection, version, layout_version)[0]
+            return self._raw_cache.json(connection, version, layout_version)
 
     def raw_sales(self) -> list[dict]:
         """Every row as received, ordered by (year_week, vegetable)."""
         return orjson.loads(self.raw_sales_json())
 
-    def weekly_sales(
-        self, threshold: float, *, with_outlier_flag: bool = False, remove_outliers: bool = False
-    ) -> list[dict]:
+    def weekly_sales(self, *, with_outlier_flag: bool = False, remove_outliers: bool = False) -> list[dict]:
         """Cleaned weekly sales ordered by (year_week, vegetable), optionally flagged or without outliers."""
-        is_outlier = outlier_condition(
-            weekly_sales.c.sales, vegetable_stats.c.mean, vegetable_stats.c.variance, threshold
-        )
-        query = (
-            select(weekly_sales.c.year_week, weekly_sales.c.vegetable, weekly_sales.c.sales, is_outlier)
-            .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
-            .order_by(weekly_sales.c.year_week, weekly_sales.c.vegetable)
+        query = select(
+            weekly_sales.c.year_week, weekly_sales.c.vegetable, weekly_sales.c.sales, weekly_sales.c.is_outlier
         )
         if remove_outliers:
-            query = query.where(sa.not_(is_outlier))
+            query = query.where(sa.not_(weekly_sales.c.is_outlier))
         with self.read_engine.connect() as connection:
-            result = connection.execute(query)
-            if with_outlier_flag:
-                return [
-                    {"year_week": week, "vegetable": vegetable, "sales": sales, "is_outlier": bool(flag)}
-                    for week, vegetable, sales, flag in result
-                ]
-            return [{"year_week": week, "vegetable": vegetable, "sales": sales} for week, vegetable, sales, _ in result]
+            rows = sorted(connection.execute(query))  # code-point order, as every read, on every backend
+        if with_outlier_flag:
+            return [
+                {"year_week": week, "vegetable": vegetable, "sales": sales, "is_outlier": bool(flag)}
+                for week, vegetable, sales, flag in rows
+            ]
+        return [{"year_week": week, "vegetable": vegetable, "sales": sales} for week, vegetable, sales, _ in rows]
 
-    def monthly_sales_json(self, threshold: float, *, remove_outliers: bool = False) -> bytes:
+    def monthly_sales_json(self, *, remove_outliers: bool = False) -> bytes:
         """Monthly sales ordered by (year_month, vegetable) as a JSON array; see :meth:`monthly_sales_rows`."""
+        cache = self._regular_monthly_cache if remove_outliers else self._monthly_cache
         with self._reading() as (connection, version, layout_version):
-            cached_json, rows = self._monthly_cache.read(connection, version, layout_version)
-            if not remove_outliers:
-                return cached_json
-            cleaned = self._without_outlier_weeks(connection, rows, threshold)
-        return cached_json if cleaned is rows else orjson.dumps(cleaned)
+            return cache.json(connection, version, layout_version)
 
-    def monthly_sales_rows(self, threshold: float, *, remove_outliers: bool = False) -> list[dict]:
+    def monthly_sales_rows(self, *, remove_outliers: bool = False) -> list[dict]:
         """Monthly sales ordered by (year_month, vegetable); with ``remove_outliers``, outlier weeks left out.
 
-        The stored monthly layer already holds the totals; only the few months an outlier week
-        touches are recomputed without it, so this read never re-aggregates the whole history.
+        Both forms are maintained on write, so a read serves them from memory once current.
         """
-        return orjson.loads(self.monthly_sales_json(threshold, remove_outliers=remove_outliers))
+        return orjson.loads(self.monthly_sales_json(remove_outliers=remove_outliers))
 
-    def _without_outlier_weeks(self, connection: Connection, rows: list[dict], threshold: float) -> list[dict]:
-        """``rows`` with the months that outlier weeks feed recomputed without them (``rows`` itself if none)."""
-        split = week_month_split
-        is_outlier = outlier_condition(
-            weekly_sales.c.sales, vegetable_stats.c.mean, vegetable_stats.c.variance, threshold
-        )
-        affected = connection.execute(
-            select(split.c.year_month, weekly_sales.c.vegetable)
-            .distinct()
-            .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
-            .join(split, split.c.year_week == weekly_sales.c.year_week)
-            .where(is_outlier)
-        ).all()
-        if not affected:
-            return rows
-        recomputed: dict[tuple[int, str], float] = {}
-        for chunk in _chunks([tuple(key) for key in affected]):
-            query = (
-                select(
-                    split.c.year_month,
-                    weekly_sales.c.vegetable,
-                    func.sum(weekly_sales.c.sales * split.c.days) / 7.0,
-                )
-                .join_from(weekly_sales, vegetable_stats, vegetable_stats.c.vegetable == weekly_sales.c.vegetable)
-                .join(split, split.c.year_week == weekly_sales.c.year_week)
-                .where(tuple_(split.c.year_month, weekly_sales.c.vegetable).in_(chunk))
-                .where(sa.not_(is_outlier))
-                .group_by(split.c.year_month, weekly_sales.c.vegetable)
-            )
-            recomputed.update(((month, vegetable), sales) for month, vegetable, sales in connection.execute(query))
-        affected_keys = {tuple(key) for key in affected}
-        cleaned = []
-        for row in rows:
-            key = (row["year_month"], row["vegetable"])
-            if key not in affected_keys:
-                cleaned.append(row)
-            elif key in recomputed:
-                cleaned.append({**row, "sales": recomputed[key]})
-        return cleaned
-
-    def monthly_sales(self, remove_outliers: bool = False, threshold: float | None = None) -> pd.DataFrame:
-        """Monthly sales as a DataFrame: ``year_month`` (int YYYYMM), ``vegetable`` (str), ``sales`` (float).
-
-        ``threshold`` defaults to the ``outlier_std_threshold`` setting.
-        """
-        if threshold is None:
-            threshold = get_settings().outlier_std_threshold
-        rows = self.monthly_sales_rows(threshold, remove_outliers=remove_outliers)
+    def monthly_sales(self, remove_outliers: bool = False) -> pd.DataFrame:
+        """Monthly sales as a DataFrame: ``year_month`` (int YYYYMM), ``vegetable`` (str), ``sales`` (float)."""
+        rows = self.monthly_sales_rows(remove_outliers=remove_outliers)
         frame = pd.DataFrame(rows, columns=["year_month", "vegetable", "sales"])
         return frame.astype({"year_month": "int64", "sales": "float64"})
 

@@ -31,7 +31,7 @@ def stores(database_url):
 
 def test_a_reader_sees_every_write_committed_by_another_process(stores):
     reader, writer = stores
-    assert reader.raw_sales() == [] and reader.monthly_sales_rows(5.0) == []
+    assert reader.raw_sales() == [] and reader.monthly_sales_rows() == []
     writer.upsert_sales([SalesRow(0, 202005, "Tomate", 70.0)], name_key, resolve)
     assert reader.raw_sales() == [{"year_week": 202005, "vegetable": "Tomate", "sales": 70.0}]
     writer.upsert_sales([SalesRow(0, 202005, "Tomate", 7.0), SalesRow(1, 202001, "zz", 1.0)], name_key, resolve)
@@ -39,18 +39,18 @@ def test_a_reader_sees_every_write_committed_by_another_process(stores):
         {"year_week": 202001, "vegetable": "zz", "sales": 1.0},
         {"year_week": 202005, "vegetable": "Tomate", "sales": 7.0},
     ]
-    assert [row["sales"] for row in reader.monthly_sales_rows(5.0)] == pytest.approx([5.0, 2.0])
+    assert [row["sales"] for row in reader.monthly_sales_rows()] == pytest.approx([5.0, 2.0])
 
 
 def test_rows_that_vanish_make_readers_reload(stores):
     reader, writer = stores
     writer.upsert_sales([SalesRow(0, 202005, "tomatl", 70.0)], name_key, resolve)
     writer.add_alias("tomatl", "tomato")
-    assert [row["vegetable"] for row in reader.monthly_sales_rows(5.0)] == ["tomato", "tomato"]
+    assert [row["vegetable"] for row in reader.monthly_sales_rows()] == ["tomato", "tomato"]
     writer.add_alias("tomatl", "carrot")  # tomato's months disappear
-    assert [row["vegetable"] for row in reader.monthly_sales_rows(5.0)] == ["carrot", "carrot"]
+    assert [row["vegetable"] for row in reader.monthly_sales_rows()] == ["carrot", "carrot"]
     writer.reset()
-    assert reader.raw_sales() == [] and reader.monthly_sales_rows(5.0) == []
+    assert reader.raw_sales() == [] and reader.monthly_sales_rows() == []
 
 
 def test_order_is_by_code_point_on_every_backend(stores):
@@ -77,7 +77,7 @@ def test_upgrading_a_database_from_the_first_schema_keeps_its_rows(database_url)
     store = SalesStore(database_url)
     store.migrate()
     assert store.raw_sales() == [{"year_week": 202005, "vegetable": "Tomate", "sales": 70.0}]
-    assert [row["sales"] for row in store.monthly_sales_rows(5.0)] == [50.0, 20.0]
+    assert [row["sales"] for row in store.monthly_sales_rows()] == [50.0, 20.0]
     store.upsert_sales([SalesRow(0, 202005, "Tomate", 7.0)], name_key, resolve)
     assert store.raw_sales()[0]["sales"] == 7.0
     store.dispose()

@@ -33,8 +33,8 @@ def rows(*triples) -> list[SalesRow]:
 def test_weekly_sums_names_resolving_to_the_same_vegetable_and_months_are_prorated(store):
     counts = store.upsert_sales(rows((202005, "Tomate", 40), (202005, "tomato", 30)), name_key, resolve)
     assert (counts.inserted, counts.updated, counts.unchanged) == (2, 0, 0)
-    assert store.weekly_sales(5.0) == [{"year_week": 202005, "vegetable": "tomato", "sales": 70.0}]
-    assert store.monthly_sales_rows(5.0) == [
+    assert store.weekly_sales() == [{"year_week": 202005, "vegetable": "tomato", "sales": 70.0}]
+    assert store.monthly_sales_rows() == [
         {"year_month": 202001, "vegetable": "tomato", "sales": pytest.approx(50.0)},
         {"year_month": 202002, "vegetable": "tomato", "sales": pytest.approx(20.0)},
     ]
@@ -42,7 +42,7 @@ def test_weekly_sums_names_resolving_to_the_same_vegetable_and_months_are_prorat
 
 def test_week_53_splits_across_the_year_boundary(store):
     store.upsert_sales(rows((202053, "carrot", 70)), name_key, resolve)
-    months = {row["year_month"]: row["sales"] for row in store.monthly_sales_rows(5.0)}
+    months = {row["year_month"]: row["sales"] for row in store.monthly_sales_rows()}
     assert months == {202012: pytest.approx(40.0), 202101: pytest.approx(30.0)}
 
 
@@ -57,7 +57,7 @@ def test_last_write_wins_and_same_batch_twice_changes_nothing(store):
         {"year_week": 202010, "vegetable": "carrot", "sales": 9.0},
         {"year_week": 202011, "vegetable": "Zanahoria", "sales": 7.0},
     ]
-    assert sum(row["sales"] for row in store.monthly_sales_rows(5.0)) == pytest.approx(16.0)
+    assert sum(row["sales"] for row in store.monthly_sales_rows()) == pytest.approx(16.0)
 
 
 def test_a_key_sent_twice_in_one_batch_keeps_its_last_row(store):
@@ -69,26 +69,26 @@ def test_a_key_sent_twice_in_one_batch_keeps_its_last_row(store):
 def test_unknown_names_stay_raw_until_an_alias_maps_them_past_rows_included(store):
     store.upsert_sales(rows((202010, "tomatl", 4), (202011, "tomatl", 6), (202010, "tomato", 1)), name_key, resolve)
     assert store.unknown_vegetables() == [{"name": "tomatl", "rows": 2, "total_sales": 10.0}]
-    assert sum(row["sales"] for row in store.weekly_sales(5.0)) == 1.0
+    assert sum(row["sales"] for row in store.weekly_sales()) == 1.0
 
     assert store.add_alias("tomatl", "tomato") == 2
     assert store.unknown_vegetables() == []
-    assert store.weekly_sales(5.0) == [
+    assert store.weekly_sales() == [
         {"year_week": 202010, "vegetable": "tomato", "sales": 5.0},
         {"year_week": 202011, "vegetable": "tomato", "sales": 6.0},
     ]
-    assert sum(row["sales"] for row in store.monthly_sales_rows(5.0)) == pytest.approx(11.0)
+    assert sum(row["sales"] for row in store.monthly_sales_rows()) == pytest.approx(11.0)
     # …and future rows with that name follow the alias too.
     store.upsert_sales(rows((202012, "tomatl", 2)), name_key, resolve)
-    assert store.weekly_sales(5.0)[-1] == {"year_week": 202012, "vegetable": "tomato", "sales": 2.0}
+    assert store.weekly_sales()[-1] == {"year_week": 202012, "vegetable": "tomato", "sales": 2.0}
 
 
 def test_remapping_an_alias_moves_past_sales_between_vegetables(store):
     store.upsert_sales(rows((202010, "tomatl", 4)), name_key, resolve)
     store.add_alias("tomatl", "tomato")
     store.add_alias("tomatl", "carrot")
-    assert store.weekly_sales(5.0) == [{"year_week": 202010, "vegetable": "carrot", "sales": 4.0}]
-    assert [row["vegetable"] for row in store.monthly_sales_rows(5.0)] == ["carrot"]
+    assert store.weekly_sales() == [{"year_week": 202010, "vegetable": "carrot", "sales": 4.0}]
+    assert [row["vegetable"] for row in store.monthly_sales_rows()] == ["carrot"]
 
 
 def outlier_history() -> list[SalesRow]:
@@ -104,30 +104,41 @@ def outlier_history() -> list[SalesRow]:
 
 def test_outliers_are_judged_against_their_own_vegetable(store):
     store.upsert_sales(outlier_history(), name_key, resolve)
-    flagged = [row for row in store.weekly_sales(5.0, with_outlier_flag=True) if row["is_outlier"]]
+    flagged = [row for row in store.weekly_sales(with_outlier_flag=True) if row["is_outlier"]]
     # A global mean would flag neither small tomato anomaly nor be fair to carrots; per vegetable finds both.
     assert {(row["year_week"], row["vegetable"]) for row in flagged} == {(202020, "carrot"), (202010, "tomato")}
-    kept = store.weekly_sales(5.0, remove_outliers=True)
+    kept = store.weekly_sales(remove_outliers=True)
     assert len(kept) == 58 and all("is_outlier" not in row for row in kept)
-    assert store.weekly_sales(100.0, with_outlier_flag=True)[0]["is_outlier"] is False
 
 
-def test_outlier_threshold_uses_the_sample_standard_deviation(store):
+def test_a_store_with_another_threshold_re_flags_every_week(store, database_url):
+    store.upsert_sales(outlier_history(), name_key, resolve)
+    lenient = SalesStore(database_url, outlier_std_threshold=100.0)
+    lenient.migrate()
+    assert not any(row["is_outlier"] for row in lenient.weekly_sales(with_outlier_flag=True))
+    assert lenient.monthly_sales_rows(remove_outliers=True) == lenient.monthly_sales_rows()
+    lenient.dispose()
+
+
+@pytest.mark.parametrize(("threshold", "flagged"), [(1.78, True), (1.79, False)])
+def test_outlier_threshold_uses_the_sample_standard_deviation(database_url, threshold, flagged):
     # Values 0,0,0,0,x: with ddof=1, x is exactly 1.7889 std from the mean (ddof=0 would give 2.0).
+    store = SalesStore(database_url, outlier_std_threshold=threshold)
+    store.migrate()
     store.upsert_sales(rows(*[(202001 + i, "carrot", 0) for i in range(4)], (202005, "carrot", 10)), name_key, resolve)
-    assert any(row["is_outlier"] for row in store.weekly_sales(1.78, with_outlier_flag=True))
-    assert not any(row["is_outlier"] for row in store.weekly_sales(1.79, with_outlier_flag=True))
+    assert any(row["is_outlier"] for row in store.weekly_sales(with_outlier_flag=True)) is flagged
+    store.dispose()
 
 
 def test_monthly_without_outliers_leaves_out_exactly_the_outlier_weeks(store):
     store.upsert_sales(outlier_history(), name_key, resolve)
-    weekly_kept = store.weekly_sales(5.0, remove_outliers=True)
-    monthly_kept = store.monthly_sales_rows(5.0, remove_outliers=True)
+    weekly_kept = store.weekly_sales(remove_outliers=True)
+    monthly_kept = store.monthly_sales_rows(remove_outliers=True)
     for vegetable in ("carrot", "tomato"):
         weekly_total = sum(row["sales"] for row in weekly_kept if row["vegetable"] == vegetable)
         monthly_total = sum(row["sales"] for row in monthly_kept if row["vegetable"] == vegetable)
         assert monthly_total == pytest.approx(weekly_total, rel=1e-12)
-    all_months = store.monthly_sales_rows(5.0)
+    all_months = store.monthly_sales_rows()
     assert sum(row["sales"] for row in all_months) - sum(row["sales"] for row in monthly_kept) == pytest.approx(10_200)
 
 
@@ -135,7 +146,7 @@ def test_reset_empties_sales_but_keeps_aliases(store):
     store.upsert_sales(rows((202010, "tomatl", 4)), name_key, resolve)
     store.add_alias("tomatl", "tomato")
     store.reset()
-    assert store.raw_sales() == [] and store.monthly_sales_rows(5.0) == []
+    assert store.raw_sales() == [] and store.monthly_sales_rows() == []
     assert store.aliases() == {"tomatl": "tomato"}
 
 
@@ -145,3 +156,21 @@ def test_monthly_sales_frame_has_the_documented_types(store):
     assert list(frame.columns) == ["year_month", "vegetable", "sales"]
     assert frame["year_month"].tolist() == [202001, 202002]
     assert str(frame["sales"].dtype) == "float64"
+
+
+def test_a_week_that_stops_being_an_outlier_returns_to_the_regular_months(store):
+    store.upsert_sales(outlier_history(), name_key, resolve)
+    assert (202020, "carrot") in {
+        (row["year_week"], row["vegetable"]) for row in store.weekly_sales(with_outlier_flag=True) if row["is_outlier"]
+    }
+    # Carrot sales move to a much higher level: 10,000 is no longer exceptional for carrots.
+    store.upsert_sales(rows(*[(202100 + week, "carrot", 9_000 + week) for week in range(1, 31)]), name_key, resolve)
+    flagged = {
+        (row["year_week"], row["vegetable"]) for row in store.weekly_sales(with_outlier_flag=True) if row["is_outlier"]
+    }
+    assert (202020, "carrot") not in flagged
+    regular = {
+        (row["year_month"], row["vegetable"]): row["sales"] for row in store.monthly_sales_rows(remove_outliers=True)
+    }
+    everything = {(row["year_month"], row["vegetable"]): row["sales"] for row in store.monthly_sales_rows()}
+    assert regular[(202005, "carrot")] == pytest.approx(everything[(202005, "carrot")])
