@@ -57,3 +57,22 @@ def days_per_month(year_week: int) -> tuple[tuple[int, int], ...]:
         day = monday + dt.timedelta(days=offset)
         counts[day.year * 100 + day.month] += 1
     return tuple(sorted(counts.items()))
+
+
+@lru_cache(maxsize=4096)
+def weeks_overlapping_month(year_month: int) -> tuple[int, ...]:
+    """The ISO weeks (``YYYYWW``) holding at least one day of calendar month ``year_month``, in order.
+
+    >>> weeks_overlapping_month(202002)
+    (202005, 202006, 202007, 202008, 202009)
+    """
+    year, month = divmod(year_month, 100)
+    first = dt.date(year, month, 1)
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    monday = first - dt.timedelta(days=first.weekday())
+    weeks = []
+    while monday <= last:
+        iso = monday.isocalendar()
+        weeks.append(iso.year * 100 + iso.week)
+        monday += dt.timedelta(days=7)
+    return tuple(weeks)

@@ -25,6 +25,7 @@ a PostgreSQL transaction-level advisory lock), which is what makes the recomputa
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,16 +45,18 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     event,
     func,
+    or_,
     select,
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from salescast.ingest.calendar import days_per_month
-from salescast.ingest.outliers import outlier_condition, sample_variance
+from salescast.ingest.calendar import days_per_month, weeks_overlapping_month
+from salescast.ingest.outliers import candidate_bounds, is_outlier, outlier_condition, sample_variance
 from salescast.ingest.read_model import VersionedRowsCache
 from salescast.ingest.schema import SalesRow
 from salescast.settings import Settings, get_settings
@@ -82,7 +85,13 @@ weekly_sales = Table(
     Column("vegetable", String, primary_key=True),
     Column("sales", Double, nullable=False),
     Column("is_outlier", Boolean, nullable=False, server_default=sa.false()),
-    Index("ix_weekly_sales_vegetable", "vegetable"),
+    Index("ix_weekly_sales_vegetable_sales", "vegetable", "sales"),
+    Index(
+        "ix_weekly_sales_outliers",
+        "vegetable",
+        sqlite_where=sa.text("is_outlier"),
+        postgresql_where=sa.text("is_outlier"),
+    ),
 )
 monthly_sales = Table(
     "monthly_sales",
@@ -186,6 +195,14 @@ def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL"
         isolation = "READ COMMITTED" if immediate else "REPEATABLE READ"
         return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, isolation_level=isolation)
     raise StorageError(f"unsupported database URL {database_url!r}: use sqlite:///path or postgresql+psycopg://…")
+
+
+# Unflagged weeks of one vegetable beyond its outlier band: a range scan on (vegetable, sales).
+_UNFLAGGED_BEYOND_BAND = select(weekly_sales.c.year_week, weekly_sales.c.sales).where(
+    weekly_sales.c.vegetable == bindparam("name"),
+    sa.not_(weekly_sales.c.is_outlier),
+    or_(weekly_sales.c.sales >= bindparam("high"), weekly_sales.c.sales <= bindparam("low")),
+)
 
 
 def _insert(connection: Connection, table: Table):
@@ -466,47 +483,90 @@ class SalesStore:
                     .group_by(raw_sales.c.year_week, raw_sales.c.canonical),
                 )
             )
-        vanished = self._refresh_months(connection, monthly_sales, touched, version, regular_only=False)
         vegetables = sorted({vegetable for _, vegetable in touched})
-        self._refresh_stats(connection, vegetables)
-        flipped = self._refresh_outlier_flags(connection, vegetables)
-        vanished |= self._refresh_months(
-            connection, regular_monthly_sales, touched | flipped, version, regular_only=True
-        )
-        if vanished:
+        statistics = self._refresh_stats(connection, vegetables)
+        flipped = self._refresh_outlier_flags(connection, vegetables, statistics)
+        if self._refresh_months(connection, touched | flipped, version):
             self._layout_changed(connection)
 
-    def _refresh_months(
-        self, connection: Connection, table: Table, weeks: set[tuple[int, str]], version: int, *, regular_only: bool
-    ) -> bool:
-        """Recompute ``table``'s months that the (week, vegetable) keys overlap; True if one disappeared."""
-        keys = sorted({(month, vegetable) for week, vegetable in weeks for month, _ in days_per_month(week)})
-        totals = self._monthly_totals(regular_only=regular_only)
-        month_key = tuple_(week_month_split.c.year_month, weekly_sales.c.vegetable)
+    def _refresh_months(self, connection: Connection, weeks: set[tuple[int, str]], version: int) -> bool:
+        """Recompute both monthly layers for the months the (week, vegetable) keys overlap.
+
+        Reads only the weekly rows of those months (primary-key lookups) and sums them here: a month's
+        sales are Σ sales × days / 7 over its weeks, summed with ``math.fsum`` (exactly rounded, so the
+        result does not depend on row order). Returns True when a month disappeared from either layer.
+        """
+        months = {(month, vegetable) for week, vegetable in weeks for month, _ in days_per_month(week)}
+        needed = sorted({(week, vegetable) for month, vegetable in months for week in weeks_overlapping_month(month)})
+        every: dict[tuple[int, str], list[float]] = {key: [] for key in months}
+        regular: dict[tuple[int, str], list[float]] = {key: [] for key in months}
+        week = weekly_sales.c
+        query = select(week.year_week, week.vegetable, week.sales, week.is_outlier)
+        for chunk in _chunks(needed):
+            for year_week, vegetable, sales, outlier in connection.execute(
+                query.where(tuple_(week.year_week, week.vegetable).in_(chunk))
+            ):
+                for month, days in days_per_month(year_week):
+                    if (month, vegetable) in every:
+                        every[(month, vegetable)].append(sales * days)
+                        if not outlier:
+                            regular[(month, vegetable)].append(sales * days)
         vanished = False
-        for chunk in _chunks(keys):
-            months = connection.execute(totals.where(month_key.in_(chunk))).all()
-            connection.execute(table.delete().where(tuple_(table.c.year_month, table.c.vegetable).in_(chunk)))
-            if months:
-                connection.execute(table.insert(), [{**row._asdict(), "version": version} for row in months])
-            vanished = vanished or len(months) < len(chunk)
+        for table, terms in ((monthly_sales, every), (regular_monthly_sales, regular)):
+            present = [
+                {"year_month": month, "vegetable": vegetable, "sales": math.fsum(values) / 7, "version": version}
+                for (month, vegetable), values in sorted(terms.items())
+                if values
+            ]
+            _upsert(connection, table, present, ["year_month", "vegetable"], ["sales", "version"])
+            gone = sorted(key for key, values in terms.items() if not values)
+            for chunk in _chunks(gone):
+                deleted = connection.execute(
+                    table.delete().where(tuple_(table.c.year_month, table.c.vegetable).in_(chunk))
+                )
+                vanished = vanished or deleted.rowcount > 0
         return vanished
 
-    def _refresh_outlier_flags(self, connection: Connection, vegetables: list[str]) -> set[tuple[int, str]]:
-        """Re-judge the vegetables' weeks against their new statistics; returns the weeks whose flag changed."""
-        flipped: set[tuple[int, str]] = set()
-        is_outlier = self._is_outlier()
-        for chunk in _chunks(vegetables):
-            result = connection.execute(
-                weekly_sales.update()
-                .where(weekly_sales.c.vegetable.in_(chunk), weekly_sales.c.is_outlier != is_outlier)
-                .values(is_outlier=is_outlier)
-                .returning(weekly_sales.c.year_week, weekly_sales.c.vegetable)
-            )
-            flipped.update((week, vegetable) for week, vegetable in result)
-        return flipped
+    def _refresh_outlier_flags(
+        self, connection: Connection, vegetables: list[str], statistics: dict[str, tuple[float, float | None]]
+    ) -> set[tuple[int, str]]:
+        """Re-judge the vegetables' weeks against their new statistics; returns the weeks whose flag changed.
 
-    def _refresh_stats(self, connection: Connection, vegetables: list[str]) -> None:
+        Only candidates are read: weeks flagged now (a partial index) and unflagged weeks beyond the
+        vegetable's band (a range scan on ``(vegetable, sales)``); :func:`is_outlier` decides on each.
+        """
+        week = weekly_sales.c
+        threshold = self.outlier_std_threshold
+        flips: list[dict] = []
+        for chunk in _chunks(vegetables):
+            flagged = select(week.year_week, week.vegetable, week.sales).where(
+                week.is_outlier, week.vegetable.in_(chunk)
+            )
+            for year_week, vegetable, sales in connection.execute(flagged):
+                mean, variance = statistics.get(vegetable, (0.0, None))
+                if not is_outlier(sales, mean, variance, threshold):
+                    flips.append({"week": year_week, "name": vegetable, "flag": False})
+            for vegetable in chunk:
+                mean, variance = statistics.get(vegetable, (0.0, None))
+                if variance is None:
+                    continue
+                low, high = candidate_bounds(mean, variance, threshold)
+                candidates = connection.execute(_UNFLAGGED_BEYOND_BAND, {"name": vegetable, "low": low, "high": high})
+                for year_week, sales in candidates:
+                    if is_outlier(sales, mean, variance, threshold):
+                        flips.append({"week": year_week, "name": vegetable, "flag": True})
+        if flips:
+            connection.execute(
+                weekly_sales.update()
+                .where(week.year_week == bindparam("week"), week.vegetable == bindparam("name"))
+                .values(is_outlier=bindparam("flag")),
+                flips,
+            )
+        return {(flip["week"], flip["name"]) for flip in flips}
+
+    def _refresh_stats(self, connection: Connection, vegetables: list[str]) -> dict[str, tuple[float, float | None]]:
+        """Recompute the vegetables' mean and sample variance (two passes, exact); returns them."""
+        statistics: dict[str, tuple[float, float | None]] = {}
         for chunk in _chunks(vegetables):
             means = (
                 select(
@@ -525,19 +585,19 @@ class SalesStore:
                 .group_by(means.c.vegetable, means.c.weeks, means.c.mean)
             ).all()
             connection.execute(vegetable_stats.delete().where(vegetable_stats.c.vegetable.in_(chunk)))
-            if rows:
-                connection.execute(
-                    vegetable_stats.insert(),
-                    [
-                        {
-                            "vegetable": vegetable,
-                            "weeks": weeks,
-                            "mean": float(mean),
-                            "variance": sample_variance(weeks, float(squares)),
-                        }
-                        for vegetable, weeks, mean, squares in rows
-                    ],
-                )
+            fresh = [
+                {
+                    "vegetable": vegetable,
+                    "weeks": weeks,
+                    "mean": float(mean),
+                    "variance": sample_variance(weeks, float(squares)),
+                }
+                for vegetable, weeks, mean, squares in rows
+            ]
+            if fresh:
+                connection.execute(vegetable_stats.insert(), fresh)
+            statistics.update({row["vegetable"]: (row["mean"], row["variance"]) for row in fresh})
+        return statistics
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from collections import defaultdict
 
 import httpx
 import pytest
-from tests.server_process import ServerProcess
+
+from salescast.bench.server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -174,3 +174,53 @@ def test_a_week_that_stops_being_an_outlier_returns_to_the_regular_months(store)
     }
     everything = {(row["year_month"], row["vegetable"]): row["sales"] for row in store.monthly_sales_rows()}
     assert regular[(202005, "carrot")] == pytest.approx(everything[(202005, "carrot")])
+
+
+def recomputed_layers(raw: list[dict], threshold: float) -> tuple[dict, dict, dict]:
+    """Weekly flags and both monthly layers computed from scratch from the raw rows, with pandas."""
+    import pandas as pd
+
+    from salescast.ingest.calendar import days_per_month
+
+    frame = pd.DataFrame(raw)
+    frame["canonical"] = frame["vegetable"].map(resolve)
+    weekly = frame.dropna(subset=["canonical"]).groupby(["year_week", "canonical"], as_index=False)["sales"].sum()
+    stats = weekly.groupby("canonical")["sales"].agg(["mean", "var"])
+    joined = weekly.join(stats, on="canonical")
+    weekly["is_outlier"] = ((joined["sales"] - joined["mean"]) ** 2 > threshold**2 * joined["var"]).fillna(False)
+    split = [(week, month, days) for week in weekly["year_week"].unique() for month, days in days_per_month(week)]
+    months = weekly.merge(pd.DataFrame(split, columns=["year_week", "year_month", "days"]), on="year_week")
+    months["share"] = months["sales"] * months["days"] / 7
+    every = months.groupby(["year_month", "canonical"])["share"].sum().to_dict()
+    regular = months[~months["is_outlier"]].groupby(["year_month", "canonical"])["share"].sum().to_dict()
+    flags = {(week, name): bool(flag) for week, name, flag in weekly[["year_week", "canonical", "is_outlier"]].values}
+    return flags, every, regular
+
+
+def test_incremental_layers_equal_a_full_recomputation_after_random_bursts(database_url):
+    import random
+
+    store = SalesStore(database_url, outlier_std_threshold=3.0)
+    store.migrate()
+
+    rng = random.Random(3)
+    weeks = [202001 + offset for offset in range(40)] + [202053, 202101, 202102]
+    for _ in range(60):
+        batch = []
+        for _ in range(rng.randint(1, 6)):
+            name = rng.choice(["tomato", "Tomate", "carrot", "zanahoria", "pomme"])
+            sales = 5000.0 if rng.random() < 0.03 else rng.uniform(10, 30)  # a few outliers, some later replaced
+            batch.append((rng.choice(weeks), name, round(sales, 2)))
+        store.upsert_sales(rows(*batch), name_key, resolve)
+    flags, every, regular = recomputed_layers(store.raw_sales(), store.outlier_std_threshold)
+    stored_weekly = store.weekly_sales(with_outlier_flag=True)
+    assert {(row["year_week"], row["vegetable"]): row["is_outlier"] for row in stored_weekly} == flags
+    assert any(flags.values()), "the burst should contain outliers"
+    for stored, expected in (
+        (store.monthly_sales_rows(), every),
+        (store.monthly_sales_rows(remove_outliers=True), regular),
+    ):
+        assert {(row["year_month"], row["vegetable"]) for row in stored} == set(expected)
+        for row in stored:
+            assert row["sales"] == pytest.approx(expected[(row["year_month"], row["vegetable"])], rel=1e-12)
+    store.dispose()

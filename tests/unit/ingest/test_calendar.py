@@ -1,6 +1,12 @@
 import pytest
 
-from salescast.ingest.calendar import InvalidYearWeek, check_year_week, days_per_month, iso_weeks_in_year
+from salescast.ingest.calendar import (
+    InvalidYearWeek,
+    check_year_week,
+    days_per_month,
+    iso_weeks_in_year,
+    weeks_overlapping_month,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +50,23 @@ def test_invalid_year_weeks_are_rejected_with_a_reason(year_week, fragment):
 
 def test_week_53_of_a_53_week_year_is_valid():
     check_year_week(202053)
+
+
+@pytest.mark.parametrize(
+    ("year_month", "expected"),
+    [
+        (202002, (202005, 202006, 202007, 202008, 202009)),
+        (202012, (202049, 202050, 202051, 202052, 202053)),
+        (202101, (202053, 202101, 202102, 202103, 202104)),
+        (202102, (202105, 202106, 202107, 202108)),  # 1 Feb 2021 is a Monday: exactly four weeks
+    ],
+)
+def test_weeks_overlapping_month(year_month, expected):
+    assert weeks_overlapping_month(year_month) == expected
+
+
+def test_weeks_overlapping_month_are_exactly_the_weeks_giving_it_days():
+    weeks = [year * 100 + week for year in (2020, 2021) for week in range(1, iso_weeks_in_year(year) + 1)]
+    for year_month in [202001, 202003, 202006, 202012, 202101, 202107, 202112]:
+        giving = tuple(week for week in weeks if year_month in dict(days_per_month(week)))
+        assert weeks_overlapping_month(year_month) == giving

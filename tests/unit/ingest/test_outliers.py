@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from salescast.ingest.outliers import outlier_condition, sample_variance
+from salescast.ingest import outliers
+from salescast.ingest.outliers import candidate_bounds, outlier_condition, sample_variance
 
 
 def test_sample_variance_uses_ddof_one_and_needs_two_weeks():
@@ -30,3 +32,24 @@ def test_outlier_lies_strictly_beyond_threshold_standard_deviations_on_either_si
 
 def test_no_variance_means_no_outlier():
     assert is_outlier(1e9, 1.0, None, 5.0) is False
+
+
+def test_python_rule_agrees_with_sql_rule_at_the_band_edges():
+    for sales in (49.9, 50.0, 50.1, 100.0, 149.9, 150.0, 150.1):
+        assert outliers.is_outlier(sales, 100.0, 100.0, 5.0) is is_outlier(sales, 100.0, 100.0, 5.0)
+    assert outliers.is_outlier(1e9, 1.0, None, 5.0) is False
+
+
+def test_every_outlier_lies_outside_the_candidate_band():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values = rng.lognormal(rng.uniform(0, 8), rng.uniform(0.05, 2), size=int(rng.integers(2, 60)))
+        mean = float(values.mean())
+        variance = float(values.var(ddof=1))
+        threshold = float(rng.uniform(0.5, 5))
+        low, high = candidate_bounds(mean, variance, threshold)
+        # Values placed exactly on the band's edges, where rounding could hide an outlier.
+        probes = [*values, mean + threshold * variance**0.5, mean - threshold * variance**0.5]
+        for sales in probes:
+            if outliers.is_outlier(float(sales), mean, variance, threshold):
+                assert sales >= high or sales <= low

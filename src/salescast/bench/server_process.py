@@ -1,4 +1,4 @@
-"""Start ``salescast serve`` as a real server process for tests that need HTTP, crashes or concurrency."""
+"""A real HTTP server in a child process: ``salescast serve`` for crash and concurrency tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ class ServerProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    health_path: str = "/health"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "salescast", "serve",
+            "--port", str(self.port), "--database-url", self.database_url, "--workers", str(self.workers),
+        ]  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -35,24 +42,21 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = {**os.environ, **self.extra_env}
-        command = [
-            sys.executable, "-m", "salescast", "serve",
-            "--port", str(self.port), "--database-url", self.database_url, "--workers", str(self.workers),
-        ]  # fmt: skip
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.command(), env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.health_path}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server did not answer /health within {timeout}s: {self.log_path.read_text()[-3000:]}")
+        log_tail = self.log_path.read_text()[-3000:]
+        raise RuntimeError(f"server did not answer {self.health_path} within {timeout}s: {log_tail}")
 
     def kill(self) -> None:
         """SIGKILL the whole server (workers included): a crash, no shutdown handlers."""

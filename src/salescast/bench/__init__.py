@@ -1,0 +1,1 @@
+"""Load benchmarks: real servers in child processes driven by Locust."""

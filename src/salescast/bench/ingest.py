@@ -1,0 +1,291 @@
+"""``salescast bench ingest``: the mixed ingestion workload against a fresh server, and the stack's ceiling.
+
+One run: start ``salescast serve`` on a fresh database, drive it with ``benchmarks/locustfile.py``
+headless, check that every acknowledged row is stored and that the monthly layer still adds up to the
+cleaned weekly one, stop it; then drive the ceiling app (same routes, constant answers) with the same
+users for the same time. Both results, the CPU time each side used and the ratio go to one JSON file.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from salescast.bench.server_process import ServerProcess, free_port
+
+logger = logging.getLogger(__name__)
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[3] / "benchmarks"
+LOCUSTFILE = BENCHMARKS_DIR / "locustfile.py"
+BENCH_SCHEMA = "salescast_bench"
+PERCENTILES = ("50%", "95%", "99%")
+
+
+class BenchmarkError(RuntimeError):
+    """The benchmark could not run, or the service lost or corrupted data under load."""
+
+
+@dataclass
+class EndpointStats:
+    name: str
+    requests: int
+    failures: int
+    requests_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+@dataclass
+class LoadResult:
+    """What Locust measured against one server, and the CPU seconds the server and Locust used."""
+
+    endpoints: list[EndpointStats]
+    total: EndpointStats
+    server_cpu_s: float
+    locust_cpu_s: float
+    failures_sample: list[str] = field(default_factory=list)
+
+
+class CeilingProcess(ServerProcess):
+    """The ceiling app under uvicorn, configured as ``salescast serve`` configures the real one."""
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "salescast.bench.ceiling:create_ceiling_app", "--factory",
+            "--port", str(self.port), "--workers", str(self.workers), "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+
+def fresh_database_url(database_url: str | None, work_dir: Path) -> str:
+    """A database with no sales in it, never one holding someone's data.
+
+    No URL: a new SQLite file in ``work_dir``. A SQLite URL: that file, which must not exist yet.
+    A PostgreSQL URL: a dedicated schema (``salescast_bench``) in that database, dropped and created again.
+    """
+    if database_url is None:
+        return f"sqlite:///{work_dir / 'bench.db'}"
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:" and Path(url.database).exists():
+            raise BenchmarkError(f"{url.database} exists; the benchmark needs a fresh database: give a new file")
+        return database_url
+    if url.get_backend_name() == "postgresql":
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
+                connection.execute(sa.text(f"CREATE SCHEMA {BENCH_SCHEMA}"))
+        except sa.exc.OperationalError as error:
+            raise BenchmarkError(f"cannot reach {url.render_as_string(hide_password=True)}: {error.orig}") from None
+        finally:
+            engine.dispose()
+        return url.update_query_dict({"options": f"-csearch_path={BENCH_SCHEMA}"}).render_as_string(hide_password=False)
+    raise BenchmarkError(f"unsupported database {url.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+def _process_tree_cpu_seconds(pid: int) -> float:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _read_stats(csv_prefix: Path) -> tuple[list[EndpointStats], EndpointStats]:
+    rows = list(csv.DictReader(open(f"{csv_prefix}_stats.csv", newline="")))  # noqa: SIM115 - read at once
+    parsed = [
+        EndpointStats(
+            name=row["Name"],
+            requests=int(row["Request Count"]),
+            failures=int(row["Failure Count"]),
+            requests_per_s=round(float(row["Requests/s"]), 1),
+            p50_ms=float(row["50%"] if row["50%"] != "N/A" else "nan"),
+            p95_ms=float(row["95%"] if row["95%"] != "N/A" else "nan"),
+            p99_ms=float(row["99%"] if row["99%"] != "N/A" else "nan"),
+        )
+        for row in rows
+    ]
+    total = next(stats for stats in parsed if stats.name == "Aggregated")
+    return [stats for stats in parsed if stats.name != "Aggregated"], total
+
+
+def _failure_sample(csv_prefix: Path, limit: int = 5) -> list[str]:
+    path = Path(f"{csv_prefix}_failures.csv")
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))[:limit]
+    return [f"{row['Name']}: {row['Error']} (x{row['Occurrences']})" for row in rows]
+
+
+def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: float, work_dir: Path, label: str,
+               acknowledged_path: Path | None = None) -> LoadResult:  # fmt: skip
+    """Run the locustfile headless against ``url`` for ``duration`` seconds with ``users`` users."""
+    csv_prefix = work_dir / label
+    env = {**os.environ, "SALESCAST_BENCH_RATE_PER_USER": str(rate / users if rate else 0)}
+    if acknowledged_path is not None:
+        env["SALESCAST_BENCH_ACKED"] = str(acknowledged_path)
+    command = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+        "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s",
+        "--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5",
+    ]  # fmt: skip
+    server_cpu_before = _process_tree_cpu_seconds(server_pid)
+    with (work_dir / f"{label}-locust.log").open("wb") as log:
+        locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(locust.pid, 0)
+    locust.returncode = os.waitstatus_to_exitcode(status)
+    server_cpu = _process_tree_cpu_seconds(server_pid) - server_cpu_before
+    if not Path(f"{csv_prefix}_stats.csv").exists():
+        log_tail = (work_dir / f"{label}-locust.log").read_text()[-2000:]
+        raise BenchmarkError(f"locust exited with {locust.returncode} and wrote no statistics:\n{log_tail}")
+    endpoints, total = _read_stats(csv_prefix)
+    return LoadResult(
+        endpoints=endpoints,
+        total=total,
+        server_cpu_s=round(server_cpu, 2),
+        locust_cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
+        failures_sample=_failure_sample(csv_prefix),
+    )
+
+
+def check_nothing_lost(url: str, acknowledged_path: Path) -> dict:
+    """Every acknowledged key is in the raw layer; per vegetable, Σ monthly = Σ cleaned weekly."""
+    acknowledged = {tuple(orjson.loads(line)) for line in acknowledged_path.read_bytes().splitlines()}
+    with httpx.Client(base_url=url, timeout=120) as client:
+        raw = client.get("/get_raw_sales").raise_for_status().json()
+        weekly = client.get("/get_weekly_sales").raise_for_status().json()
+        monthly = client.get("/get_monthly_sales").raise_for_status().json()
+    stored = {(row["year_week"], row["vegetable"]) for row in raw}
+    lost = sorted(acknowledged - stored)
+    if lost:
+        raise BenchmarkError(f"{len(lost)} acknowledged rows are missing, for example {lost[:5]}")
+    weekly_totals: dict[str, float] = defaultdict(float)
+    monthly_totals: dict[str, float] = defaultdict(float)
+    for row in weekly:
+        weekly_totals[row["vegetable"]] += row["sales"]
+    for row in monthly:
+        monthly_totals[row["vegetable"]] += row["sales"]
+    drift = {
+        vegetable: round(monthly_totals[vegetable] - total, 6)
+        for vegetable, total in weekly_totals.items()
+        if abs(monthly_totals[vegetable] - total) > 1e-6 * max(1.0, abs(total))
+    }
+    if drift or set(monthly_totals) != set(weekly_totals):
+        raise BenchmarkError(f"monthly totals differ from cleaned weekly totals: {drift}")
+    return {"acknowledged_keys": len(acknowledged), "stored_raw_rows": len(raw), "lost_rows": 0}
+
+
+@dataclass
+class IngestBenchmark:
+    """The settings of one benchmark run."""
+
+    duration: int = 60
+    users: int = 32
+    workers: int = 1
+    rate: float = 0.0
+    database_url: str | None = None
+    ceiling: bool = True
+    results_dir: Path = BENCHMARKS_DIR / "results"
+
+    def _load(self, server: ServerProcess, work_dir: Path, label: str, acknowledged_path: Path | None = None):
+        return run_locust(
+            server.url,
+            server.process.pid,
+            users=self.users,
+            duration=self.duration,
+            rate=self.rate,
+            work_dir=work_dir,
+            label=label,
+            acknowledged_path=acknowledged_path,
+        )
+
+    def run(self, progress=lambda message: None) -> dict:
+        """Run the service and the ceiling, save the JSON report, return it."""
+        if not LOCUSTFILE.exists():
+            raise BenchmarkError(f"{LOCUSTFILE} not found: run the benchmark from a checkout of the repository")
+        with tempfile.TemporaryDirectory(prefix="salescast-bench-") as tmp:
+            work_dir = Path(tmp)
+            database_url = fresh_database_url(self.database_url, work_dir)
+            backend = make_url(database_url).get_backend_name()
+            server = ServerProcess(
+                database_url,
+                work_dir / "server.log",
+                workers=self.workers,
+                extra_env={"SALESCAST_LOG_LEVEL": "WARNING"},
+            )
+            progress(f"service on {backend}: {self.users} users for {self.duration}s")
+            server.start()
+            acknowledged_path = work_dir / "acknowledged.jsonl"
+            try:
+                service = self._load(server, work_dir, "service", acknowledged_path)
+                progress("checking that every acknowledged row is stored")
+                integrity = check_nothing_lost(server.url, acknowledged_path)
+            finally:
+                server.stop()
+            ceiling = None
+            if self.ceiling:
+                progress(f"ceiling (same routes, constant answers): {self.users} users for {self.duration}s")
+                ceiling_server = CeilingProcess("", work_dir / "ceiling.log", workers=self.workers, port=free_port())
+                ceiling_server.start()
+                try:
+                    ceiling = self._load(ceiling_server, work_dir, "ceiling")
+                finally:
+                    ceiling_server.stop()
+        report = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "backend": backend,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "settings": {
+                "duration_s": self.duration,
+                "users": self.users,
+                "workers": self.workers,
+                "target_rate": self.rate or None,
+            },
+            "service": _as_dict(service),
+            "integrity": integrity,
+            "ceiling": _as_dict(ceiling) if ceiling else None,
+            "fraction_of_ceiling": (
+                round(service.total.requests_per_s / ceiling.total.requests_per_s, 3)
+                if ceiling and ceiling.total.requests_per_s
+                else None
+            ),
+        }
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.results_dir / f"ingest-{backend}-{stamp}.json"
+        path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        report["path"] = str(path)
+        return report
+
+
+def _as_dict(result: LoadResult) -> dict:
+    from dataclasses import asdict
+
+    return asdict(result)

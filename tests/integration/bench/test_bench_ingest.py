@@ -1,0 +1,56 @@
+"""The ingestion benchmark runner: a short real run (it asserts what it reports, never how fast)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from salescast.bench.ingest import BENCH_SCHEMA, BenchmarkError, IngestBenchmark, fresh_database_url
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_short_run_reports_every_endpoint_checks_integrity_and_saves_json(tmp_path):
+    report = IngestBenchmark(duration=5, users=4, results_dir=tmp_path).run()
+
+    names = {stats["name"] for stats in report["service"]["endpoints"]}
+    assert names == {
+        "POST /post_sales",
+        "GET /get_raw_sales",
+        "GET /get_monthly_sales",
+        "GET /get_monthly_sales?remove_outliers=true",
+    }
+    total = report["service"]["total"]
+    assert total["requests"] > 0 and total["failures"] == 0
+    assert total["p50_ms"] <= total["p95_ms"] <= total["p99_ms"]
+    assert report["integrity"]["lost_rows"] == 0
+    assert report["integrity"]["stored_raw_rows"] >= report["integrity"]["acknowledged_keys"] > 0
+    assert report["ceiling"]["total"]["requests"] > 0
+    assert report["fraction_of_ceiling"] > 0
+    assert report["service"]["server_cpu_s"] > 0
+    saved = orjson.loads((tmp_path / report["path"].rsplit("/", 1)[-1]).read_bytes())
+    assert saved["service"]["total"] == total
+
+
+def test_an_existing_sqlite_file_is_refused(tmp_path):
+    existing = tmp_path / "mine.db"
+    existing.write_bytes(b"")
+    with pytest.raises(BenchmarkError, match="fresh database"):
+        fresh_database_url(f"sqlite:///{existing}", tmp_path)
+
+
+@pytest.mark.postgres
+def test_postgres_runs_in_its_own_schema_and_leaves_other_tables_alone(postgres_url, tmp_path):
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE keep_me (id int)"))
+    url = fresh_database_url(postgres_url, tmp_path)
+    assert BENCH_SCHEMA in url
+    bench_engine = sa.create_engine(url)
+    with bench_engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT current_schema()")).scalar() == BENCH_SCHEMA
+    bench_engine.dispose()
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM keep_me")).scalar() == 0
+    engine.dispose()
