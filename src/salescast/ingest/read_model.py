@@ -44,6 +44,15 @@ class VersionedRowsCache:
                 self._json = b"[" + b",".join([self._fragments[key] for key in self._order]) + b"]"
             return self._json
 
+    def json_if_current(self, version: int, layout_version: int) -> bytes | None:
+        """The cached JSON array if it already reflects ``version``, else None (no database access)."""
+        with self._lock:
+            if self._version < version or self._layout_version != layout_version:
+                return None
+            if self._json is None:
+                self._json = b"[" + b",".join([self._fragments[key] for key in self._order]) + b"]"
+            return self._json
+
     def rows(self, connection: Connection, version: int, layout_version: int) -> list[dict]:
         """The rows as of ``version``, in order (shared: do not modify them)."""
         with self._lock:

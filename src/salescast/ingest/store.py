@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -166,6 +167,37 @@ def _chunks(items: Sequence, size: int = KEYS_PER_STATEMENT) -> Iterator[Sequenc
         yield items[start : start + size]
 
 
+def _rows_for_keys(connection: Connection, query: str, keys: Sequence[tuple]) -> list[tuple]:
+    """Run ``query`` once per chunk of ``keys``, its ``{keys}`` replaced by a ``VALUES`` list of them.
+
+    ``query`` joins that list (columns ``column1``, ``column2``) to a table's index, one lookup per key.
+    Written as driver SQL: a row-value ``IN`` list makes SQLite scan the whole table, and hundreds of
+    pairs through SQLAlchemy's expanding IN cost more to name than the lookups themselves.
+    """
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    rows: list[tuple] = []
+    for chunk in _chunks(keys):
+        values = ", ".join([f"({mark}, {mark})"] * len(chunk))
+        parameters = tuple(value for key in chunk for value in key)
+        rows += connection.exec_driver_sql(query.format(keys=f"VALUES {values}"), parameters).all()
+    return rows
+
+
+_VERSIONS_QUERY = "SELECT version, layout_version FROM ingest_state WHERE id = 1"
+_EXISTING_RAW = (
+    "SELECT t.year_week, t.vegetable, t.sales, t.canonical FROM ({keys}) AS k "
+    "JOIN raw_sales AS t ON t.year_week = k.column1 AND t.vegetable = k.column2"
+)
+_RAW_TOTALS = (
+    "SELECT t.year_week, t.canonical, sum(t.sales) FROM ({keys}) AS k "
+    "JOIN raw_sales AS t ON t.canonical = k.column2 AND t.year_week = k.column1 GROUP BY t.year_week, t.canonical"
+)
+_WEEKLY_ROWS = (
+    "SELECT t.year_week, t.vegetable, t.sales, t.is_outlier FROM ({keys}) AS k "
+    "JOIN weekly_sales AS t ON t.year_week = k.column1 AND t.vegetable = k.column2"
+)
+
+
 def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL", immediate: bool = False) -> Engine:
     """An engine for ``database_url``; SQLite gets WAL, a busy timeout and, when ``immediate``, write locks at BEGIN."""
     url = sa.make_url(database_url)
@@ -173,7 +205,11 @@ def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL"
         if not url.database or url.database == ":memory:":
             raise StorageError("an in-memory SQLite database cannot be shared by the server's threads; use a file path")
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # As many pooled connections as the server has request threads: a connection opened per read
+        # (overflow) pays for its PRAGMAs every time.
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48, max_overflow=16
+        )
 
         @event.listens_for(engine, "connect")
         def _configure_sqlite(dbapi_connection, _record) -> None:
@@ -250,6 +286,11 @@ class SalesStore:
         self.dialect = self.read_engine.dialect.name
         # Within one process, queue writers on a lock instead of in SQLite's busy-wait loop.
         self._write_lock = threading.Lock()
+        url = sa.make_url(database_url)
+        self._sqlite_path = url.database if url.get_backend_name() == "sqlite" else None
+        self._probes = threading.local()
+        self._probes_lock = threading.Lock()
+        self._probe_connections: list[sqlite3.Connection] = []
         self._raw_cache = VersionedRowsCache(raw_sales, ["year_week", "vegetable"], ["sales"])
         self._monthly_cache = VersionedRowsCache(monthly_sales, ["year_month", "vegetable"], ["sales"])
         self._regular_monthly_cache = VersionedRowsCache(regular_monthly_sales, ["year_month", "vegetable"], ["sales"])
@@ -324,6 +365,10 @@ class SalesStore:
             connection.execute(select(1))
 
     def dispose(self) -> None:
+        with self._probes_lock:
+            for probe in self._probe_connections:
+                probe.close()
+            self._probe_connections.clear()
         self.read_engine.dispose()
         self.write_engine.dispose()
 
@@ -441,13 +486,8 @@ class SalesStore:
         return len(affected)
 
     def _existing_raw(self, connection: Connection, keys: list[tuple[int, str]]) -> dict:
-        existing = {}
-        key_columns = tuple_(raw_sales.c.year_week, raw_sales.c.vegetable)
-        for chunk in _chunks(keys):
-            query = select(raw_sales.c.year_week, raw_sales.c.vegetable, raw_sales.c.sales, raw_sales.c.canonical)
-            for year_week, vegetable, sales, canonical in connection.execute(query.where(key_columns.in_(chunk))):
-                existing[(year_week, vegetable)] = (sales, canonical)
-        return existing
+        rows = _rows_for_keys(connection, _EXISTING_RAW, keys)
+        return {(year_week, vegetable): (sales, canonical) for year_week, vegetable, sales, canonical in rows}
 
     def _aliases_for(self, connection: Connection, name_keys: Iterable[str]) -> dict[str, str]:
         aliases = {}
@@ -471,17 +511,22 @@ class SalesStore:
             ],
             ["year_week", "year_month"],
         )
-        for chunk in _chunks(sorted(touched)):
+        # Upserted, not replaced: a week keeps its outlier flag until the flags are re-judged below.
+        totals = _rows_for_keys(connection, _RAW_TOTALS, sorted(touched))
+        _upsert(
+            connection,
+            weekly_sales,
+            [{"year_week": week, "vegetable": vegetable, "sales": sales} for week, vegetable, sales in totals],
+            ["year_week", "vegetable"],
+            ["sales"],
+        )
+        emptied = touched - {(week, vegetable) for week, vegetable, _ in totals}
+        if emptied:
             connection.execute(
-                weekly_sales.delete().where(tuple_(weekly_sales.c.year_week, weekly_sales.c.vegetable).in_(chunk))
-            )
-            connection.execute(
-                weekly_sales.insert().from_select(
-                    ["year_week", "vegetable", "sales"],
-                    select(raw_sales.c.year_week, raw_sales.c.canonical, func.sum(raw_sales.c.sales))
-                    .where(tuple_(raw_sales.c.year_week, raw_sales.c.canonical).in_(chunk))
-                    .group_by(raw_sales.c.year_week, raw_sales.c.canonical),
-                )
+                weekly_sales.delete().where(
+                    weekly_sales.c.year_week == bindparam("week"), weekly_sales.c.vegetable == bindparam("name")
+                ),
+                [{"week": week, "name": vegetable} for week, vegetable in sorted(emptied)],
             )
         vegetables = sorted({vegetable for _, vegetable in touched})
         statistics = self._refresh_stats(connection, vegetables)
@@ -500,17 +545,12 @@ class SalesStore:
         needed = sorted({(week, vegetable) for month, vegetable in months for week in weeks_overlapping_month(month)})
         every: dict[tuple[int, str], list[float]] = {key: [] for key in months}
         regular: dict[tuple[int, str], list[float]] = {key: [] for key in months}
-        week = weekly_sales.c
-        query = select(week.year_week, week.vegetable, week.sales, week.is_outlier)
-        for chunk in _chunks(needed):
-            for year_week, vegetable, sales, outlier in connection.execute(
-                query.where(tuple_(week.year_week, week.vegetable).in_(chunk))
-            ):
-                for month, days in days_per_month(year_week):
-                    if (month, vegetable) in every:
-                        every[(month, vegetable)].append(sales * days)
-                        if not outlier:
-                            regular[(month, vegetable)].append(sales * days)
+        for year_week, vegetable, sales, outlier in _rows_for_keys(connection, _WEEKLY_ROWS, needed):
+            for month, days in days_per_month(year_week):
+                if (month, vegetable) in every:
+                    every[(month, vegetable)].append(sales * days)
+                    if not outlier:
+                        regular[(month, vegetable)].append(sales * days)
         vanished = False
         for table, terms in ((monthly_sales, every), (regular_monthly_sales, regular)):
             present = [
@@ -610,10 +650,35 @@ class SalesStore:
             ).one()
             yield connection, version, layout_version
 
+    def _probe_versions(self) -> tuple[int, int] | None:
+        """The current (version, layout_version) through this thread's own SQLite connection; None elsewhere.
+
+        A plain autocommit ``sqlite3`` connection per reading thread answers in microseconds, where a
+        pooled SQLAlchemy transaction costs a checkout, BEGIN and ROLLBACK: most reads find their cache
+        current and stop here. PostgreSQL reads keep the snapshot path of :meth:`_reading`.
+        """
+        if self._sqlite_path is None:
+            return None
+        probe = getattr(self._probes, "connection", None)
+        if probe is None:
+            probe = sqlite3.connect(self._sqlite_path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._probes.connection = probe
+            with self._probes_lock:
+                self._probe_connections.append(probe)
+        return probe.execute(_VERSIONS_QUERY).fetchone()
+
+    def _cached_json(self, cache: VersionedRowsCache) -> bytes:
+        versions = self._probe_versions()
+        if versions is not None:
+            current = cache.json_if_current(*versions)
+            if current is not None:
+                return current
+        with self._reading() as (connection, version, layout_version):
+            return cache.json(connection, version, layout_version)
+
     def raw_sales_json(self) -> bytes:
         """Every row as received, ordered by (year_week, vegetable), as a JSON array."""
-        with self._reading() as (connection, version, layout_version):
-            return self._raw_cache.json(connection, version, layout_version)
+        return self._cached_json(self._raw_cache)
 
     def raw_sales(self) -> list[dict]:
         """Every row as received, ordered by (year_week, vegetable)."""
@@ -637,9 +702,7 @@ class SalesStore:
 
     def monthly_sales_json(self, *, remove_outliers: bool = False) -> bytes:
         """Monthly sales ordered by (year_month, vegetable) as a JSON array; see :meth:`monthly_sales_rows`."""
-        cache = self._regular_monthly_cache if remove_outliers else self._monthly_cache
-        with self._reading() as (connection, version, layout_version):
-            return cache.json(connection, version, layout_version)
+        return self._cached_json(self._regular_monthly_cache if remove_outliers else self._monthly_cache)
 
     def monthly_sales_rows(self, *, remove_outliers: bool = False) -> list[dict]:
         """Monthly sales ordered by (year_month, vegetable); with ``remove_outliers``, outlier weeks left out.
