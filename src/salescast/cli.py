@@ -182,3 +182,8 @@ def generate_vegetables(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = write_vegetable_csv(out, seed=seed)
     console.print(f"[green]Wrote[/green] {out}: {summary}")
+
+
+from salescast.forecast.cli import register as _register_forecast  # noqa: E402
+
+_register_forecast(app, generate_app)
