@@ -39,10 +39,13 @@ def june_remaining(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def june_met(panel: Panel) -> np.ndarray:
-    """True in the June columns where the push was possible and June's sales met the objective within 1 %."""
+    """True in the June columns where the push was possible and June's sales met the objective within 1 %.
+
+    "Met" allows a relative 1e-9 below: remaining is objective − a sum, so an exact push can miss by float error.
+    """
     remaining, eligible = june_remaining(panel)
     with np.errstate(invalid="ignore"):
-        return eligible & (panel.sales >= remaining) & (panel.sales <= remaining * (1 + MET_TOLERANCE))
+        return eligible & (panel.sales >= remaining * (1 - 1e-9)) & (panel.sales <= remaining * (1 + MET_TOLERANCE))
 
 
 def compute(panel: Panel) -> FeatureOutput:

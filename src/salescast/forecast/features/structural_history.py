@@ -1,9 +1,10 @@
 """``structural_history`` (internal, for CustomModel): the window of raw history the structural equations need.
 
-For month M: sales at M−1 … M−16, marketing and the price push r(M−k+1) − r(M−k) at M … M−16 (when those
-sources exist), and flags at M−1 … M−16 for months whose sales do not show demand: a stockout (sales
+For month M: sales at M−1 … M−18, marketing and the price push r(M−k+1) − r(M−k) at M … M−18 (when those
+sources exist), and flags at M−1 … M−18 for months whose sales do not show demand: a stockout (sales
 censored, the unmet rest sold the month after) and a June pushed to its objective (the extra taken back
-in July). Sixteen lags let the model rebuild M−1's own expected demand (its M−13 … M−16).
+in July). Eighteen lags let the model rebuild the expected demand of M−1, M−2 and M−3 (a run of up to
+three stockout months) from their own 15-month histories.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from salescast.forecast.features.price import relative_changes
 from salescast.forecast.panel import Panel
 
 NAME = "structural_history"
-WINDOW = 16
+WINDOW = 18
 
 
 def column(kind: str, k: int) -> str:

@@ -11,7 +11,8 @@ For month M, from the raw history window (``structural_history``):
 3. demand(M) = v1(M) × (1 + d·marketing(M)) × (1 + e·(r(M+1) − r(M))).
 4. ``objectives``: in an eligible June, demand = max(demand, remaining); in a July after a June that met
    its objective, demand −= June's sales − June's own expected demand (the same equations one month back).
-5. ``stock``: after a stockout month, add its unmet demand: M−1's expected demand − M−1's sales.
+5. ``stock``: after a run of stockout months (up to 3), add their unmet demand: each one's expected
+   demand (the same equations, shifted back) minus its sales.
 
 Parameters minimize the squared errors relative to each item's level (the noise is multiplicative).
 """
@@ -31,6 +32,7 @@ from salescast.forecast.features.structural_history import WINDOW, column
 
 HISTORY_TERMS = {"same_month_last_year": "a", "last_year_average": "b", "growth": "c", "last_month": "g"}
 EXOGENOUS_TERMS = {"marketing": "d", "price": "e"}
+MAX_STOCKOUT_RUN = 3  # consecutive stockout months whose unmet demand is rebuilt (the window holds 18 lags)
 STARTING_VALUES = {"a": 0.3, "b": 0.3, "c": 0.4, "g": 0.0, "d": 0.0, "e": 0.0}
 
 
@@ -132,10 +134,13 @@ class CustomModel(RegressorMixin, BaseEstimator):
                 extra = arrays["sales"][:, 0] - self._demand(arrays, params, 1)
                 demand = np.where(after_push, np.maximum(demand - np.nan_to_num(np.clip(extra, 0, None)), 0.0), demand)
         if "stockout" in arrays:
-            after_stockout = arrays["stockout"][:, 0] > 0
-            if after_stockout.any():
-                unmet = np.clip(self._demand(arrays, params, 1) - arrays["sales"][:, 0], 0.0, None)
-                demand = np.where(after_stockout, demand + np.nan_to_num(unmet), demand)
+            in_run = np.ones(len(demand), dtype=bool)
+            for shift in range(1, MAX_STOCKOUT_RUN + 1):  # unmet demand accumulates over a run of stockouts
+                in_run &= arrays["stockout"][:, shift - 1] > 0
+                if not in_run.any():
+                    break
+                shortfall = np.clip(self._demand(arrays, params, shift) - arrays["sales"][:, shift - 1], 0.0, None)
+                demand = demand + np.where(in_run, np.nan_to_num(shortfall), 0.0)
         return demand
 
     def fit(self, X: pd.DataFrame, y) -> CustomModel:
