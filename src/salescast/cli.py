@@ -233,3 +233,8 @@ def bench_ingest(
     console.print(f"Saved {report['path']}")
     if report["service"]["total"]["failures"]:
         fail(f"{report['service']['total']['failures']} requests failed: {report['service']['failures_sample']}")
+
+
+from salescast.forecast.cli import register as _register_forecast  # noqa: E402
+
+_register_forecast(app, generate_app)
