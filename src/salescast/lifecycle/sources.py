@@ -72,6 +72,7 @@ class PipelineConfig:
     features: list[str] | None = None
     window: int = DEFAULT_WINDOW
     baselines: list[str] = field(default_factory=lambda: list(GATE_AND_REPORTED_BASELINES))
+    target_scaling: str | None = "auto"
     path: Path | None = None
 
     def as_params(self) -> dict[str, Any]:
@@ -80,6 +81,8 @@ class PipelineConfig:
             "model": self.model,
             "model_params": dict(sorted(self.model_params.items())),
             "features": self.features,
+            "target_scaling": self.target_scaling,
+            "baselines": self.baselines,
             "source": self.source.kind,
             "remove_outliers": getattr(self.source, "remove_outliers", None),
         }
@@ -102,11 +105,13 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     where = str(path) if path else "pipeline config"
     if not isinstance(raw, Mapping):
         raise PipelineConfigError(f"{where} must be a mapping with a 'source' (or 'data') key, e.g.:\n{EXAMPLE}")
-    known = {"source", "data", "model", "model_params", "features", "lifecycle", "horizon", "predict_months"}
+    known = {"source", "data", "model", "model_params", "features", "target_scaling", "start_test", "lifecycle"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise PipelineConfigError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
     source = _parse_source(raw, base_dir, where)
+    if "start_test" in raw:
+        logger.warning("%s: start_test is ignored by the monthly job; choose the month with --test-month", where)
     model = raw.get("model", "Ridge")
     if not isinstance(model, str) or not model:
         raise PipelineConfigError(f"{where}: 'model' must be a model name such as Ridge or LightGBM (got {model!r})")
@@ -128,7 +133,8 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     baselines = list(lifecycle.get("baselines", GATE_AND_REPORTED_BASELINES))
     if GATE_AND_REPORTED_BASELINES[0] not in baselines:
         baselines.insert(0, GATE_AND_REPORTED_BASELINES[0])  # the promotion gate always needs it
-    return PipelineConfig(source, model, dict(model_params), features, window, baselines, path)
+    scaling = raw.get("target_scaling", "auto")
+    return PipelineConfig(source, model, dict(model_params), features, window, baselines, scaling, path)
 
 
 def _parse_source(raw: Mapping, base_dir: Path, where: str) -> CsvSource | DatabaseSource:
