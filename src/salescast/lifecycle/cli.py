@@ -84,21 +84,23 @@ def _print_result(console, result) -> None:
     console.print(f"[{color}]Version {result.version}: {result.decision}[/{color}] — {result.reason}")
 
 
-def _history_table(entries):
+def _print_history(console, entries) -> None:
+    """The promotion history as a table, then each version's reason in full (reasons are long)."""
     from rich.table import Table
 
     table = Table(title="Promotion history")
-    for column in ("version", "created (UTC)", "test month", "train months", "decision", "rmse", "mae", "r2"):
-        table.add_column(column, justify="right" if column in ("rmse", "mae", "r2", "version") else "left")
-    for column in ("champion rmse", "baseline rmse", "aliases", "reason"):
-        table.add_column(column, justify="right" if "rmse" in column else "left")
+    for column in ("version", "created (UTC)", "test month", "train months", "decision"):
+        table.add_column(column, justify="right" if column == "version" else "left")
+    for column in ("rmse", "mae", "r2", "champion rmse", "baseline rmse"):
+        table.add_column(column, justify="right")
+    table.add_column("aliases")
     for entry in entries:
         color = "green" if entry.decision == "promoted" else "yellow"
         table.add_row(
             entry.version,
             entry.created.strftime("%Y-%m-%d %H:%M"),
             entry.test_month,
-            entry.train_months,
+            entry.train_months.replace(",", " "),
             f"[{color}]{entry.decision}[/{color}]",
             _number(entry.candidate["rmse"]),
             _number(entry.candidate["mae"]),
@@ -106,9 +108,10 @@ def _history_table(entries):
             _number(entry.champion["rmse"]) + (f" (v{entry.champion_version})" if entry.champion_version else ""),
             _number(entry.baseline_rmse),
             ", ".join(entry.aliases),
-            entry.reason,
         )
-    return table
+    console.print(table)
+    for entry in entries:
+        console.print(f"v{entry.version}: {entry.reason}", highlight=False)
 
 
 def register(app: typer.Typer, generate_app: typer.Typer) -> None:
@@ -182,7 +185,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         if not entries:
             console.print(f"No version of {store.model_name} yet in {store.uri}: run `salescast train`.")
             return
-        console.print(_history_table(entries))
+        _print_history(console, entries)
 
     @app.command()
     def backtest(
@@ -243,7 +246,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         store = TrackingStore.from_settings(settings)
         versions = {result.version for result in outcome.results}
         entries = [e for e in ModelRegistry(store.connect(), store.model_name).history() if e.version in versions]
-        console.print(_history_table(entries))
+        _print_history(console, entries)
         console.print(_metrics_table(Table, outcome.outcomes))
         console.print(f"Chart: {outcome.chart}\nSummary: {outcome.summary}")
 

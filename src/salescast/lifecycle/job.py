@@ -12,6 +12,7 @@ the registry is returned as is — no new run, no new version.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -43,6 +44,7 @@ from salescast.settings import Settings
 logger = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
+EXAMPLE_MONTHS = 15  # history per item in the logged input example: enough for every lag feature
 TRAINING_STEPS = 7  # steps reported through ``on_step`` by a full (non dry-run, non reused) run
 
 
@@ -357,11 +359,12 @@ def _log_run(
             analysis_frame.to_csv(out / "error_analysis" / "test_month_predictions.csv", index=False)
             mlflow.log_artifacts(str(out / "error_analysis"), artifact_path="error_analysis")
         history = catalog.sales[["dates", "item_id", "sales"]]
-        example = history[history["dates"] >= shift_month(plan.test_month, -2)].head(20)
+        first_items = history["item_id"].drop_duplicates().head(2)
+        example = history[history["item_id"].isin(first_items)].tail(2 * EXAMPLE_MONTHS)
         model = ForecasterModel(forecaster)
-        signature = infer_signature(example, model.predict(None, example), params={"month": ""})
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet("mlflow"):
             warnings.simplefilter("ignore")
+            signature = infer_signature(example, model.predict(None, example), params={"month": ""})
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=model,
@@ -370,6 +373,18 @@ def _log_run(
                 pip_requirements=_requirements(),
             )
     return run.info.run_id, info.model_uri
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Silence logger ``name`` below ERROR for a block (MLflow warns about pickling, which is our choice)."""
+    target = logging.getLogger(name)
+    previous = target.level
+    target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(previous)
 
 
 def _requirements() -> list[str]:
