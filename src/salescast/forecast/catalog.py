@@ -1,0 +1,229 @@
+"""The data catalog: the configured CSV sources read into validated DataFrames.
+
+Every source goes through the same validation whether it comes from a file (:func:`load_catalog`) or from
+frames (:func:`catalog_from_frames`). The non-obvious rules:
+
+* monthly sources (sales, marketing, price) must date every row on the first of its month;
+* ``item_id`` keeps the sales file's type (integers from a CSV, strings such as vegetable names are allowed);
+  the other sources are converted to it;
+* a duplicate key — (dates, item_id) in sales, marketing and price, (fiscal_year, item_id) in objectives —
+  is an error, never silently summed or dropped; stock refills on the same day are summed (two deliveries).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+SOURCES: dict[str, tuple[str, ...]] = {
+    "sales": ("dates", "item_id", "sales"),
+    "marketing": ("dates", "item_id", "marketing"),
+    "price": ("dates", "item_id", "price"),
+    "stock": ("dates", "item_id", "refill"),
+    "objectives": ("fiscal_year", "item_id", "objective"),
+}
+MONTHLY_SOURCES = ("sales", "marketing", "price")
+
+
+class DataValidationError(ValueError):
+    """A data source is unusable; the message names the source, the column, the rows and what to do."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The validated sources. ``sales`` is sorted by (item_id, dates) with unique (dates, item_id)."""
+
+    sales: pd.DataFrame
+    marketing: pd.DataFrame | None = None
+    price: pd.DataFrame | None = None
+    stock: pd.DataFrame | None = None
+    objectives: pd.DataFrame | None = None
+
+    def months(self) -> list[pd.Timestamp]:
+        """The sorted unique months present in sales."""
+        return [pd.Timestamp(month) for month in np.sort(self.sales["dates"].unique())]
+
+    def items(self) -> list:
+        """The sorted unique items present in sales."""
+        return sorted(self.sales["item_id"].unique().tolist())
+
+
+def _show_rows(frame: pd.DataFrame, mask, limit: int = 5) -> str:
+    rows = frame.loc[np.asarray(mask)].head(limit)
+    lines = rows.to_string(index=True, max_colwidth=40)
+    more = int(np.asarray(mask).sum()) - len(rows)
+    return lines + (f"\n… and {more} more" if more > 0 else "")
+
+
+def _require_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    expected = SOURCES[name]
+    missing = [column for column in expected if column not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{name}: missing column(s) {missing}; expected a header with {list(expected)}, found {list(frame.columns)}"
+        )
+    return frame.loc[:, list(expected)].copy()
+
+
+def _parse_dates(name: str, frame: pd.DataFrame, monthly: bool) -> pd.Series:
+    raw = frame["dates"]
+    parsed = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype.kind != "M" else raw
+    bad = parsed.isna()
+    if bad.any():
+        raise DataValidationError(
+            f"{name}: column 'dates' has {int(bad.sum())} value(s) that are not dates "
+            f"(expected YYYY-MM-01{'' if monthly else ' or YYYY-MM-DD'}):\n{_show_rows(frame, bad)}"
+        )
+    parsed = parsed.astype("datetime64[ns]")
+    if monthly:
+        not_first = parsed.dt.day != 1
+        if not_first.any() or (parsed != parsed.dt.normalize()).any():
+            raise DataValidationError(
+                f"{name}: data is monthly, so every 'dates' must be the first of its month (YYYY-MM-01); "
+                f"{int(not_first.sum())} row(s) are not — aggregate them to months first:\n"
+                f"{_show_rows(frame, not_first)}"
+            )
+    return parsed.dt.normalize() if not monthly else parsed
+
+
+def _parse_numeric(name: str, frame: pd.DataFrame, column: str, minimum: float | None) -> pd.Series:
+    values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    bad = values.isna() | ~np.isfinite(values.to_numpy())
+    if bad.any():
+        raise DataValidationError(
+            f"{name}: column '{column}' must be a finite number on every row; {int(bad.sum())} row(s) are "
+            f"empty or not numbers (a missing month is a missing row, not an empty value):\n{_show_rows(frame, bad)}"
+        )
+    if minimum is not None:
+        below = values < minimum
+        if below.any():
+            raise DataValidationError(
+                f"{name}: column '{column}' must be ≥ {minimum:g}; {int(below.sum())} row(s) are not:\n"
+                f"{_show_rows(frame, below)}"
+            )
+    return values
+
+
+def _parse_item_ids(name: str, frame: pd.DataFrame, like: pd.Series | None) -> pd.Series:
+    ids = frame["item_id"]
+    if ids.isna().any():
+        raise DataValidationError(f"{name}: column 'item_id' is empty on some rows:\n{_show_rows(frame, ids.isna())}")
+    if like is None:
+        if ids.dtype.kind in "iu":
+            return ids.astype("int64")
+        if ids.dtype.kind == "f":
+            if (ids != ids.round()).any():
+                raise DataValidationError(f"{name}: column 'item_id' has non-integer numbers; use ints or names")
+            return ids.astype("int64")
+        return ids.astype(str)
+    if like.dtype.kind in "iu":
+        converted = pd.to_numeric(ids, errors="coerce")
+        bad = converted.isna() | (converted != converted.round())
+        if bad.any():
+            raise DataValidationError(
+                f"{name}: item_id must be integers like in the sales file; these rows are not:\n"
+                f"{_show_rows(frame, bad)}"
+            )
+        return converted.astype("int64")
+    return ids.astype(str)
+
+
+def _reject_duplicates(name: str, frame: pd.DataFrame, key: list[str]) -> None:
+    duplicated = frame.duplicated(key, keep=False)
+    if duplicated.any():
+        raise DataValidationError(
+            f"{name}: {int(duplicated.sum())} rows share a ({', '.join(key)}) key; each key must appear once. "
+            f"Sum or deduplicate them before forecasting:\n{_show_rows(frame.sort_values(key), duplicated)}"
+        )
+
+
+def _validate(name: str, frame: pd.DataFrame, sales_ids: pd.Series | None) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
+    clean = _require_columns(name, frame)
+    if clean.empty and name == "sales":
+        raise DataValidationError("sales: the file has no rows; give at least one (dates, item_id, sales) row")
+    clean["item_id"] = _parse_item_ids(name, clean, sales_ids)
+    if name == "objectives":
+        years = pd.to_numeric(clean["fiscal_year"], errors="coerce")
+        bad = years.isna() | (years != years.round())
+        if bad.any():
+            raise DataValidationError(f"objectives: 'fiscal_year' must be an integer year:\n{_show_rows(clean, bad)}")
+        clean["fiscal_year"] = years.astype("int64")
+        clean["objective"] = _parse_numeric(name, clean, "objective", minimum=0)
+        _reject_duplicates(name, clean, ["fiscal_year", "item_id"])
+        return clean.sort_values(["item_id", "fiscal_year"], ignore_index=True)
+    clean["dates"] = _parse_dates(name, clean, monthly=name in MONTHLY_SOURCES)
+    value_column = SOURCES[name][2]
+    minimum = {"sales": 0.0, "marketing": 0.0, "price": None, "refill": 0.0}[value_column]
+    clean[value_column] = _parse_numeric(name, clean, value_column, minimum)
+    if name == "price":
+        not_positive = clean["price"] <= 0
+        if not_positive.any():
+            raise DataValidationError(f"price: prices must be > 0:\n{_show_rows(clean, not_positive)}")
+    if name == "stock":
+        clean = clean.groupby(["item_id", "dates"], as_index=False, sort=True)["refill"].sum()
+    else:
+        _reject_duplicates(name, clean, ["dates", "item_id"])
+    return clean.sort_values(["item_id", "dates"], ignore_index=True)
+
+
+def catalog_from_frames(
+    sales: pd.DataFrame,
+    marketing: pd.DataFrame | None = None,
+    price: pd.DataFrame | None = None,
+    stock: pd.DataFrame | None = None,
+    objectives: pd.DataFrame | None = None,
+) -> Catalog:
+    """Validate frames into a :class:`Catalog`; ``dates`` may be ``"YYYY-MM-01"`` strings or Timestamps.
+
+    Raises :class:`DataValidationError` naming the source, column and offending rows.
+    """
+    clean_sales = _validate("sales", sales, None)
+    others = {
+        name: None if frame is None else _validate(name, frame, clean_sales["item_id"])
+        for name, frame in (("marketing", marketing), ("price", price), ("stock", stock), ("objectives", objectives))
+    }
+    return Catalog(sales=clean_sales, **others)
+
+
+def _read_csv(name: str, path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataValidationError(f"{name}: file {path} does not exist; fix the path under config 'data'")
+    if path.is_dir():
+        raise DataValidationError(f"{name}: {path} is a folder; give the CSV file's path")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataValidationError(f"{name}: cannot read {path} as CSV with a header: {error}") from error
+
+
+def load_catalog(data: Mapping[str, str | Path], base_dir: Path | None = None) -> Catalog:
+    """Read the configured sources (``"sales"`` required) into a validated :class:`Catalog`.
+
+    Relative paths are resolved against ``base_dir`` (default: the current directory). Unknown source names
+    raise :class:`DataValidationError` listing the known ones.
+    """
+    if not isinstance(data, Mapping):
+        raise DataValidationError(f"'data' must map source names to CSV paths, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(SOURCES))
+    if unknown:
+        raise DataValidationError(f"unknown data source(s) {unknown}; known sources are {list(SOURCES)}")
+    if "sales" not in data:
+        raise DataValidationError("'data' needs a 'sales' entry: the path of the monthly sales CSV")
+    base = Path.cwd() if base_dir is None else Path(base_dir)
+    frames = {}
+    for name, location in data.items():
+        if location is None:
+            continue
+        path = Path(location)
+        frames[name] = _read_csv(name, path if path.is_absolute() else base / path)
+        logger.info("read %s: %d rows from %s", name, len(frames[name]), path)
+    return catalog_from_frames(**frames)

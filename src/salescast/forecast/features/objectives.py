@@ -1,0 +1,57 @@
+"""``objectives``: the June push towards the yearly objective and its July payback.
+
+Fiscal year Y runs July Y−1 … June Y. In June, remaining = objective − sales of July … May. When
+0 < remaining ≤ 20 % of the objective the sales team can close the gap: June's sales rise to `remaining`
+if they would have been lower, and July loses the same extra amount (buyers pulled purchases forward).
+
+Columns (0 outside their month):
+
+* ``objective_june_eligible`` — 1 in a June where the push is possible;
+* ``objective_remaining`` — that June's remaining amount;
+* ``objective_july_payback`` — in July, the estimated extra of a June that met its objective within 1 %:
+  June's sales minus a parameter-free estimate of what June would have sold (last June × the growth of
+  the quarter before it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from salescast.forecast.features.base import FeatureOutput, lag, require, safe_ratio, window_sum
+from salescast.forecast.panel import Panel
+
+NAME = "objectives"
+ELIGIBLE = "objective_june_eligible"
+REMAINING = "objective_remaining"
+PAYBACK = "objective_july_payback"
+PUSH_THRESHOLD = 0.20  # the push is tried when at most this share of the objective remains
+MET_TOLERANCE = 0.01  # a June that met its objective within 1 % is taken as pushed
+
+
+def june_remaining(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """(remaining amount, eligible flag) on the grid; both only in June columns."""
+    objective = require(panel.objective, NAME, "objectives")
+    june = (panel.calendar_month == 6)[np.newaxis, :]
+    remaining = objective - window_sum(panel.sales, 1, 11)
+    with np.errstate(invalid="ignore"):
+        eligible = june & (remaining > 0) & (remaining <= PUSH_THRESHOLD * objective)
+    return np.where(eligible, remaining, 0.0), eligible
+
+
+def compute(panel: Panel) -> FeatureOutput:
+    """The June eligibility and remaining amount, and the July payback estimate."""
+    remaining, eligible = june_remaining(panel)
+    june_sales = lag(panel.sales, 1)
+    june_remaining_seen = lag(remaining, 1)
+    with np.errstate(invalid="ignore"):
+        met = (
+            lag(eligible.astype(float), 1).astype(bool)
+            & (june_sales >= june_remaining_seen)
+            & (june_sales <= june_remaining_seen * (1 + MET_TOLERANCE))
+        )
+    growth_before_june = safe_ratio(window_sum(panel.sales, 2, 4), window_sum(panel.sales, 14, 16))
+    estimate = lag(panel.sales, 13) * np.where(np.isnan(growth_before_june), 1.0, growth_before_june)
+    payback = np.where(met, np.clip(june_sales - np.nan_to_num(estimate, nan=np.inf), 0.0, None), 0.0)
+    payback = np.nan_to_num(payback, nan=0.0, posinf=0.0)
+    columns = {ELIGIBLE: eligible.astype(float), REMAINING: remaining, PAYBACK: payback}
+    return FeatureOutput(columns, frozenset({REMAINING, PAYBACK}))
