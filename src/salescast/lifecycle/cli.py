@@ -84,34 +84,46 @@ def _print_result(console, result) -> None:
     console.print(f"[{color}]Version {result.version}: {result.decision}[/{color}] — {result.reason}")
 
 
-def _print_history(console, entries) -> None:
-    """The promotion history as a table, then each version's reason in full (reasons are long)."""
+def _compact_table(title: str, columns: list[tuple[str, str]]):
+    """A Rich table that fits 80 columns: light box, one space between columns, no wrapping of numbers."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Promotion history")
-    for column in ("version", "created (UTC)", "test month", "train months", "decision"):
-        table.add_column(column, justify="right" if column == "version" else "left")
-    for column in ("rmse", "mae", "r2", "champion rmse", "baseline rmse"):
-        table.add_column(column, justify="right")
-    table.add_column("aliases")
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)
+    return table
+
+
+def _print_history(console, entries) -> None:
+    """The promotion history as a table, then each version's reason in full (reasons are long)."""
+    from salescast.lifecycle.months import describe_months, parse_months
+
+    table = _compact_table(
+        "Promotion history",
+        [
+            *[("v", "right"), ("test\nmonth", "left"), ("trained on", "left"), ("decision", "left")],
+            *[("rmse", "right"), ("champion\nrmse", "right"), ("baseline\nrmse", "right")],
+        ],
+    )
     for entry in entries:
         color = "green" if entry.decision == "promoted" else "yellow"
+        trained_on = describe_months(parse_months(entry.train_months)) if entry.train_months else ""
         table.add_row(
             entry.version,
-            entry.created.strftime("%Y-%m-%d %H:%M"),
             entry.test_month,
-            entry.train_months.replace(",", " "),
+            trained_on,
             f"[{color}]{entry.decision}[/{color}]",
             _number(entry.candidate["rmse"]),
-            _number(entry.candidate["mae"]),
-            _number(entry.candidate["r2"]),
             _number(entry.champion["rmse"]) + (f" (v{entry.champion_version})" if entry.champion_version else ""),
             _number(entry.baseline_rmse),
-            ", ".join(entry.aliases),
         )
     console.print(table)
     for entry in entries:
-        console.print(f"v{entry.version}: {entry.reason}", highlight=False)
+        aliases = "".join(f", {alias}" for alias in entry.aliases)
+        console.print(
+            f"v{entry.version} ({entry.created:%Y-%m-%d %H:%M} UTC{aliases}): {entry.reason}", highlight=False
+        )
 
 
 def register(app: typer.Typer, generate_app: typer.Typer) -> None:
@@ -198,7 +210,6 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
     ) -> None:
         """Replay the monthly job from --from to --to; print the history and metrics over time, plot the errors."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        from rich.table import Table
 
         from salescast.cli import _settings_with, console, fail
         from salescast.lifecycle.backtest import BacktestError, MonthOutcome, run_backtest
@@ -239,7 +250,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         except BacktestError as error:
             outcomes = [MonthOutcome.from_result(result) for result in error.results]
             if outcomes:
-                console.print(_metrics_table(Table, outcomes))
+                console.print(_metrics_table(outcomes))
             fail(str(error))
         except errors as error:
             fail(str(error))
@@ -247,7 +258,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         versions = {result.version for result in outcome.results}
         entries = [e for e in ModelRegistry(store.connect(), store.model_name).history() if e.version in versions]
         _print_history(console, entries)
-        console.print(_metrics_table(Table, outcome.outcomes))
+        console.print(_metrics_table(outcome.outcomes))
         console.print(f"Chart: {outcome.chart}\nSummary: {outcome.summary}")
 
     @app.command()
@@ -272,15 +283,24 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             subprocess.run(store.ui_command(host, port), check=False)
 
 
-def _metrics_table(table_class, outcomes):
-    table = table_class(title="Metrics over time")
-    for column in ("month", "version", "decision", "rmse", "mae", "r2", "champion before", "champion after"):
-        table.add_column(column, justify="left" if column in ("month", "decision") else "right")
-    table.add_column("SameMonthLastYearSales rmse", justify="right")
+def _metrics_table(outcomes):
+    """Backtest metrics by month; the champion's RMSE before and after that month's decision."""
+    table = _compact_table(
+        "Metrics over time",
+        [
+            *[("month", "left"), ("v", "right"), ("decision", "left"), ("rmse", "right"), ("mae", "right")],
+            *[
+                ("r2", "right"),
+                ("champion\nbefore", "right"),
+                ("champion\nafter", "right"),
+                ("baseline\nrmse", "right"),
+            ],
+        ],
+    )
     for o in outcomes:
         table.add_row(
             o.month,
-            o.version + (" (reused)" if o.reused else ""),
+            o.version + ("*" if o.reused else ""),
             o.decision,
             _number(o.rmse),
             _number(o.mae),
@@ -289,4 +309,6 @@ def _metrics_table(table_class, outcomes):
             _number(o.champion_after_rmse),
             _number(o.baseline_rmse),
         )
+    if any(o.reused for o in outcomes):
+        table.caption = "* reused: same data and config as an existing version, nothing trained"
     return table

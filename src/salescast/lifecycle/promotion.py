@@ -69,10 +69,11 @@ def decide_promotion(
     versus = f"champion v{champion_version}" if champion_version else "champion"
     summary = f"{len(improved)}/{len(COMPARED_METRICS)} metrics improve over {versus} ({comparison})"
     enough = len(improved) >= REQUIRED_IMPROVEMENTS
+    gate_text = f"{'beats' if beats_baseline else 'does not beat'} {GATE_BASELINE} ({gate})"
     if enough and beats_baseline:
-        reason = f"promoted: {summary}; beats {GATE_BASELINE} ({gate})"
+        reason = f"promoted: {summary}; {gate_text}"
     elif enough:
-        reason = f"kept {versus}: {summary} but does not beat {GATE_BASELINE} ({gate})"
+        reason = f"kept {versus}: {summary} but {gate_text}"
     else:
-        reason = f"kept {versus}: only {summary}, {REQUIRED_IMPROVEMENTS} needed"
+        reason = f"kept {versus}: only {summary}, {REQUIRED_IMPROVEMENTS} needed; {gate_text}"
     return PromotionDecision(enough and beats_baseline, reason, beats_baseline, improved, champion_version)
