@@ -182,6 +182,11 @@ def generate_vegetables(
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = write_vegetable_csv(out, seed=seed)
     console.print(f"[green]Wrote[/green] {out}: {summary}")
+
+
+from salescast.forecast.cli import register as _register_forecast  # noqa: E402
+
+_register_forecast(app, generate_app)
 from salescast.lifecycle.cli import register as _register_lifecycle  # noqa: E402
 
 _register_lifecycle(app, generate_app)

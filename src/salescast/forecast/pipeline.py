@@ -28,7 +28,7 @@ import pandas as pd
 
 from salescast.forecast.catalog import Catalog, DataValidationError, load_catalog
 from salescast.forecast.config import DEFAULT_FEATURES, ConfigError, parse_config
-from salescast.forecast.features import FEATURES, FeatureOutput, check_feature_names
+from salescast.forecast.features import FEATURES, INTERNAL_FEATURES, FeatureOutput, check_feature_names
 from salescast.forecast.features.base import MissingSourceError, item_level
 from salescast.forecast.models import MODELS, check_model_name, make_model
 from salescast.forecast.panel import build_panel, month_number, month_start
@@ -114,7 +114,7 @@ class Forecaster:
         outputs: dict[str, FeatureOutput] = {}
         for name in self._computed_features():
             try:
-                outputs[name] = FEATURES[name](panel)
+                outputs[name] = (FEATURES | INTERNAL_FEATURES)[name](panel)
             except MissingSourceError as error:
                 raise ConfigError(str(error)) from error
         columns: dict[str, np.ndarray] = {}
@@ -169,7 +169,10 @@ class Forecaster:
 
     def fit(self, catalog: Catalog, target_months: Sequence[pd.Timestamp]) -> Forecaster:
         """Train on the (month, item) rows with sales in ``target_months``; features use all earlier history."""
-        self.model_ = make_model(self.model, self.model_params)
+        params = dict(self.model_params)
+        if "features" in self._model_class().get_params() and "features" not in params:
+            params["features"] = self.features  # a structural model switches its terms on the listed features
+        self.model_ = make_model(self.model, params)
         design = self._design(catalog, target_months)
         X, scale, predictable = self._model_input(design)
         y = design.frame["sales"].to_numpy()

@@ -1,6 +1,7 @@
 """The feature registry: a name maps to a module with ``NAME`` and ``compute(panel) -> FeatureOutput``.
 
-Adding a feature is adding one module here. ``FEATURES`` is the list users may name in a config.
+Adding a feature is adding one module here. ``FEATURES`` is the list users may name in a config;
+``INTERNAL_FEATURES`` are computed only for the models that require them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from salescast.forecast.features import (
     price,
     same_month_last_year,
     stock,
+    structural_history,
     three_month_mean,
 )
 from salescast.forecast.features.base import FeatureOutput, MissingSourceError
@@ -34,8 +36,10 @@ _MODULES: tuple[ModuleType, ...] = (
     objectives,
 )
 FEATURES: dict[str, Callable[[Panel], FeatureOutput]] = {module.NAME: module.compute for module in _MODULES}
+# Computed when a model requires them, never named in a config.
+INTERNAL_FEATURES: dict[str, Callable[[Panel], FeatureOutput]] = {structural_history.NAME: structural_history.compute}
 
-__all__ = ["FEATURES", "FeatureOutput", "MissingSourceError", "check_feature_names"]
+__all__ = ["FEATURES", "INTERNAL_FEATURES", "FeatureOutput", "MissingSourceError", "check_feature_names"]
 
 
 def check_feature_names(names: Iterable[str]) -> list[str]:

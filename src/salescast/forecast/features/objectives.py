@@ -38,17 +38,21 @@ def june_remaining(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     return np.where(eligible, remaining, 0.0), eligible
 
 
+def june_met(panel: Panel) -> np.ndarray:
+    """True in the June columns where the push was possible and June's sales met the objective within 1 %.
+
+    "Met" allows a relative 1e-9 below: remaining is objective − a sum, so an exact push can miss by float error.
+    """
+    remaining, eligible = june_remaining(panel)
+    with np.errstate(invalid="ignore"):
+        return eligible & (panel.sales >= remaining * (1 - 1e-9)) & (panel.sales <= remaining * (1 + MET_TOLERANCE))
+
+
 def compute(panel: Panel) -> FeatureOutput:
     """The June eligibility and remaining amount, and the July payback estimate."""
     remaining, eligible = june_remaining(panel)
     june_sales = lag(panel.sales, 1)
-    june_remaining_seen = lag(remaining, 1)
-    with np.errstate(invalid="ignore"):
-        met = (
-            lag(eligible.astype(float), 1).astype(bool)
-            & (june_sales >= june_remaining_seen)
-            & (june_sales <= june_remaining_seen * (1 + MET_TOLERANCE))
-        )
+    met = lag(june_met(panel).astype(float), 1) == 1.0
     growth_before_june = safe_ratio(window_sum(panel.sales, 2, 4), window_sum(panel.sales, 14, 16))
     estimate = lag(panel.sales, 13) * np.where(np.isnan(growth_before_june), 1.0, growth_before_june)
     payback = np.where(met, np.clip(june_sales - np.nan_to_num(estimate, nan=np.inf), 0.0, None), 0.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from salescast.forecast.models.baselines import PrevMonthSale, SameMonthLastYearSales, ThreeMonthMean
+from salescast.forecast.models.custom import CustomModel
 from salescast.forecast.models.lightgbm import LightGBMModel
 from salescast.forecast.models.ridge import RidgeModel
 
@@ -20,6 +21,7 @@ MODELS: dict[str, type] = {
     "ThreeMonthMean": ThreeMonthMean,
     "Ridge": RidgeModel,
     "LightGBM": LightGBMModel,
+    "CustomModel": CustomModel,
 }
 BASELINES = ("PrevMonthSale", "SameMonthLastYearSales", "ThreeMonthMean")
 

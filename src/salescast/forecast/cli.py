@@ -1,0 +1,142 @@
+"""CLI commands of the forecasting engine: ``predict``, ``evaluate`` and ``generate sales``.
+
+Registered on the main app by :func:`register`; heavy libraries load inside the commands so that
+``salescast --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    import yaml
+
+    from salescast.cli import fail
+
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        fail(f"cannot read {path} as YAML: {error}")
+    if not isinstance(config, dict):
+        fail(f"{path} must hold a YAML mapping with data, start_test, model and features")
+    return config
+
+
+def _parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    import yaml
+
+    from salescast.cli import fail
+
+    values: dict[str, Any] = {}
+    for item in assignments:
+        name, separator, raw = item.partition("=")
+        if not separator or not name:
+            fail(f"--param takes NAME=VALUE, got {item!r}")
+        values[name.replace("-", "_")] = yaml.safe_load(raw)
+    return values
+
+
+def predict(
+    config: Path = typer.Option(
+        ..., "--config", exists=True, dir_okay=False, help="YAML: data, start_test, model, features."
+    ),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV to write: dates,item_id,prediction."),
+) -> None:
+    """Write one-month-ahead predictions for every (month ≥ start_test, item) of the sales file."""
+    from salescast.cli import console, fail
+    from salescast.forecast.pipeline import make_predictions
+
+    settings = _read_config(config)
+    try:
+        with console.status("Forecasting…"):
+            predictions = make_predictions(settings, base_dir=config.parent)
+    except ValueError as error:
+        fail(str(error))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    predictions.to_csv(out, index=False)
+    console.print(
+        f"[green]Wrote[/green] {out}: {len(predictions)} predictions, {predictions['item_id'].nunique()} items, "
+        f"{predictions['dates'].min()} … {predictions['dates'].max()} ({settings.get('model', 'Ridge')})"
+    )
+
+
+def evaluate(
+    config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="YAML: data and start_test."),
+    json_out: Path | None = typer.Option(None, "--json", dir_okay=False, help="Also save the table as JSON."),
+) -> None:
+    """Score every model and feature set on the test months (R², RMSE, MAE, MAPE), with the oracle if truth exists."""
+    import orjson
+    from rich.table import Table
+
+    from salescast.cli import console, fail
+    from salescast.forecast.evaluate import reference_table
+
+    settings = _read_config(config)
+    try:
+        with console.status("Evaluating…") as status:
+            rows = reference_table(settings, base_dir=config.parent, progress=lambda step: status.update(step))
+    except ValueError as error:
+        fail(str(error))
+    console.print(render_table(rows, Table, title=f"Reference table ({config})"))
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY))
+        console.print(f"[green]Saved[/green] {json_out}")
+
+
+def render_table(rows: list[dict[str, Any]], table_class, title: str):
+    """A Rich table of reference rows (R², RMSE, MAE, MAPE %)."""
+    table = table_class(title=title)
+    for name, justify in (
+        ("model", "left"),
+        ("features", "left"),
+        ("R²", "right"),
+        ("RMSE", "right"),
+        ("MAE", "right"),
+        ("MAPE %", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    for row in rows:
+        table.add_row(
+            row["model"],
+            row["features"],
+            f"{row['r2']:.4f}",
+            f"{row['rmse']:.2f}",
+            f"{row['mae']:.2f}",
+            f"{row['mape']:.2f}",
+        )
+    return table
+
+
+def generate_sales(
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Folder for the five CSVs, truth.csv and truth.json."),
+    seed: int = typer.Option(0, help="Random seed; the same seed writes the same files."),
+    items: int = typer.Option(50, min=1, help="Number of items."),
+    months: int = typer.Option(72, min=27, help="Number of months (≥ 27: 15 warm-up months and a year)."),
+    start: str = typer.Option("2018-07-01", help="First month (YYYY-MM-01)."),
+    noise: float = typer.Option(0.05, min=0.0, help="σ of the multiplicative noise on v1."),
+    param: list[str] = typer.Option(
+        [], "--param", help="Any other generator parameter, NAME=VALUE (a, b, c, d, e, marketing_probability, …)."
+    ),
+) -> None:
+    """Write monthly sales following the documented generative process, with its truth (truth.json, truth.csv)."""
+    from salescast.cli import console, fail
+    from salescast.forecast.generate import generate_sales_data
+
+    options = _parse_assignments(param) | {"months": months, "start": start, "noise": noise}
+    try:
+        summary = generate_sales_data(out, seed=seed, items=items, **options)
+    except (ValueError, TypeError) as error:
+        fail(str(error))
+    console.print(f"[green]Wrote[/green] {out}: {summary}")
+
+
+def register(app: typer.Typer, generate_app: typer.Typer) -> None:
+    """Add ``predict``, ``evaluate`` and ``generate sales`` to the salescast app."""
+    app.command("predict")(predict)
+    app.command("evaluate")(evaluate)
+    generate_app.command("sales")(generate_sales)

@@ -1,0 +1,44 @@
+"""``structural_history`` (internal, for CustomModel): the window of raw history the structural equations need.
+
+For month M: sales at M−1 … M−18, marketing and the price push r(M−k+1) − r(M−k) at M … M−18 (when those
+sources exist), and flags at M−1 … M−18 for months whose sales do not show demand: a stockout (sales
+censored, the unmet rest sold the month after) and a June pushed to its objective (the extra taken back
+in July). Eighteen lags let the model rebuild the expected demand of M−1, M−2 and M−3 (a run of up to
+three stockout months) from their own 15-month histories.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from salescast.forecast.features import objectives, stock
+from salescast.forecast.features.base import FeatureOutput, lag
+from salescast.forecast.features.price import relative_changes
+from salescast.forecast.panel import Panel
+
+NAME = "structural_history"
+WINDOW = 18
+
+
+def column(kind: str, k: int) -> str:
+    """The column name of ``kind`` (sales, marketing, price_push, stockout, pushed) at lag ``k``."""
+    return f"hist_{kind}_{k}"
+
+
+def compute(panel: Panel) -> FeatureOutput:
+    """Lagged sales, exogenous inputs and disturbance flags (only for the sources the panel has)."""
+    columns = {column("sales", k): lag(panel.sales, k) for k in range(1, WINDOW + 1)}
+    if panel.marketing is not None:
+        columns |= {column("marketing", k): lag(panel.marketing, k) for k in range(WINDOW + 1)}
+    if panel.price is not None:
+        changes = relative_changes(panel.price)
+        push = changes[:, 1:] - changes[:, :-1]
+        columns |= {column("price_push", k): lag(push, k) for k in range(WINDOW + 1)}
+    if panel.refill is not None:
+        stockout = stock.closing_stock(panel)[2].astype(float)
+        columns |= {column("stockout", k): np.nan_to_num(lag(stockout, k)) for k in range(1, WINDOW + 1)}
+    if panel.objective is not None:
+        pushed = objectives.june_met(panel).astype(float)
+        columns |= {column("pushed", k): np.nan_to_num(lag(pushed, k)) for k in range(1, WINDOW + 1)}
+    sales_units = frozenset(column("sales", k) for k in range(1, WINDOW + 1))
+    return FeatureOutput(columns, sales_units)

@@ -1,0 +1,357 @@
+"""Synthetic monthly sales that follow the issue's generative process exactly, with the truth recorded.
+
+For each item, month by month (all items at once):
+
+1. **Latent level.** The first 15 months: v1 = level × seasonal(month) × (1 + ε). After that
+   v1(M) = [a·v1(M−12) + b·mean(v1(M−1…M−12)) + c·v1(M−12)·Σv1(M−1…M−3)/Σv1(M−13…M−15)] × (1 + ε),
+   ε ~ N(0, noise) (clipped at −1, so v1 ≥ 0).
+2. **Marketing and price.** v2(M) = v1(M)·(1 + d·marketing(M))·(1 + e·(r(M+1) − r(M))) with
+   r(M) = price(M)/price(M−1) − 1 (r of the first month is 0; prices are written to the cent, one month
+   past the end so that the last month's announced change exists).
+3. **Objectives.** objective(FY) = Σ v2 over the fiscal year × U(objective_low, objective_high), rounded.
+   In June: remaining = objective − recorded sales of July…May. If 0 < remaining ≤ 20 % of the objective
+   and v2(June) < remaining, June's demand is `remaining` and July's demand is v2(July) − extra (floored
+   at 0), extra = remaining − v2(June). Otherwise demand = v2.
+4. **Stock.** Stock starts at 0. Each month a refill brings the stock to cover × (demand + unmet of last
+   month), cover ~ U(refill_cover_low, refill_cover_high), or, with probability ``shortage_probability``,
+   only U(shortage_cover_low, shortage_cover_high) of it; it arrives in 1–2 deliveries on random days
+   (amounts to the cent). sold(M) = min(demand(M) + unmet(M−1), available(M)), available(M) = closing
+   stock(M−1) + refills in M; unmet(M) = demand(M) + unmet(M−1) − sold(M), bought the month after.
+
+Recorded sales = sold. :func:`generate_sales_data` writes sales.csv, marketing.csv, price.csv,
+stock.csv, objectives.csv, truth.csv (the latent series and flags per month) and truth.json (every
+parameter), deterministically per seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from salescast.forecast.panel import month_number, month_start
+
+logger = logging.getLogger(__name__)
+
+PUSH_THRESHOLD = 0.20
+WARMUP_MONTHS = 15
+
+
+@dataclass(frozen=True)
+class GeneratorParameters:
+    """Every knob of the generative process (recorded in truth.json)."""
+
+    items: int = 50
+    start: str = "2018-07-01"
+    months: int = 72
+    a: float = 0.3
+    b: float = 0.2
+    c: float = 0.5
+    d: float = 0.2
+    e: float = 1.5
+    noise: float = 0.05
+    level_low: float = 20.0
+    level_high: float = 2000.0
+    seasonal_amplitude_low: float = 0.1
+    seasonal_amplitude_high: float = 0.4
+    marketing_probability: float = 0.1
+    marketing_low: float = 0.5
+    marketing_high: float = 2.0
+    price_low: float = 2.0
+    price_high: float = 50.0
+    price_change_probability: float = 0.08
+    price_change_low: float = 0.03
+    price_change_high: float = 0.15
+    price_rise_share: float = 0.6
+    objective_low: float = 0.9
+    objective_high: float = 1.05
+    refill_cover_low: float = 1.0
+    refill_cover_high: float = 1.3
+    shortage_probability: float = 0.03
+    shortage_cover_low: float = 0.3
+    shortage_cover_high: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.items < 1:
+            raise ValueError(f"items must be ≥ 1, got {self.items}")
+        if self.months < WARMUP_MONTHS + 12:
+            raise ValueError(f"months must be ≥ {WARMUP_MONTHS + 12} (15 warm-up months and a year), got {self.months}")
+        if self.noise < 0:
+            raise ValueError(f"noise must be ≥ 0, got {self.noise}")
+        if pd.Timestamp(self.start).day != 1:
+            raise ValueError(f"start must be a month start like 2018-07-01, got {self.start}")
+        for low, high in (
+            ("level_low", "level_high"),
+            ("objective_low", "objective_high"),
+            ("refill_cover_low", "refill_cover_high"),
+            ("shortage_cover_low", "shortage_cover_high"),
+            ("marketing_low", "marketing_high"),
+            ("price_change_low", "price_change_high"),
+        ):
+            if getattr(self, low) > getattr(self, high):
+                raise ValueError(f"{low} must be ≤ {high}")
+        if self.price_change_high * abs(self.e) * 2 >= 1:
+            raise ValueError("price_change_high × e × 2 must stay below 1 so demand stays positive")
+
+
+@dataclass
+class Simulation:
+    """All series as (items × months) matrices; ``price`` has one extra month."""
+
+    item_ids: np.ndarray
+    month_numbers: np.ndarray
+    v1: np.ndarray
+    v2: np.ndarray
+    demand: np.ndarray
+    sold: np.ndarray
+    unmet: np.ndarray
+    available: np.ndarray
+    closing: np.ndarray
+    refill: np.ndarray
+    marketing: np.ndarray
+    price: np.ndarray
+    objective_shift: np.ndarray
+    objective_push: np.ndarray
+    objectives: dict[int, np.ndarray]
+    deliveries: pd.DataFrame
+    levels: np.ndarray
+    amplitudes: np.ndarray
+    peaks: np.ndarray
+
+
+def relative_price_changes(price: np.ndarray) -> np.ndarray:
+    """r(M) = price(M)/price(M−1) − 1 for each column, 0 for the first."""
+    change = np.zeros(price.shape)
+    change[:, 1:] = price[:, 1:] / price[:, :-1] - 1.0
+    return change
+
+
+def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
+    """Run the generative process (module docstring) for every item at once; deterministic per seed."""
+    p = parameters
+    rng = np.random.default_rng(seed)
+    n, T = p.items, p.months
+    first = int(month_number([pd.Timestamp(p.start)])[0])
+    numbers = np.arange(first, first + T)
+    calendar = numbers % 12 + 1
+    levels = np.exp(rng.uniform(np.log(p.level_low), np.log(p.level_high), n))
+    amplitudes = rng.uniform(p.seasonal_amplitude_low, p.seasonal_amplitude_high, n)
+    peaks = rng.integers(1, 13, n)
+    seasonal = 1 + amplitudes[:, None] * np.cos(2 * np.pi * (calendar[None, :] - peaks[:, None]) / 12)
+    shocks = np.clip(rng.normal(0.0, p.noise, (n, T)), -1.0, None)
+
+    v1 = np.zeros((n, T))
+    v1[:, :WARMUP_MONTHS] = levels[:, None] * seasonal[:, :WARMUP_MONTHS] * (1 + shocks[:, :WARMUP_MONTHS])
+    for t in range(WARMUP_MONTHS, T):
+        recent, year_ago = v1[:, t - 3 : t].sum(axis=1), v1[:, t - 15 : t - 12].sum(axis=1)
+        growth = np.divide(recent, year_ago, out=np.ones(n), where=year_ago > 0)
+        expected = p.a * v1[:, t - 12] + p.b * v1[:, t - 12 : t].mean(axis=1) + p.c * v1[:, t - 12] * growth
+        v1[:, t] = expected * (1 + shocks[:, t])
+
+    marketing = np.where(
+        rng.random((n, T)) < p.marketing_probability, rng.uniform(p.marketing_low, p.marketing_high, (n, T)), 0.0
+    )
+    marketing = np.round(marketing, 2)
+    price = np.empty((n, T + 1))
+    price[:, 0] = np.round(rng.uniform(p.price_low, p.price_high, n), 2)
+    changes = rng.random((n, T + 1)) < p.price_change_probability
+    sizes = rng.uniform(p.price_change_low, p.price_change_high, (n, T + 1))
+    signs = np.where(rng.random((n, T + 1)) < p.price_rise_share, 1.0, -1.0)
+    for t in range(1, T + 1):
+        price[:, t] = np.where(
+            changes[:, t], np.round(price[:, t - 1] * (1 + signs[:, t] * sizes[:, t]), 2), price[:, t - 1]
+        )
+    r = relative_price_changes(price)
+    v2 = v1 * (1 + p.d * marketing) * (1 + p.e * (r[:, 1:] - r[:, :-1]))
+
+    fiscal_year = numbers // 12 + (calendar >= 7)
+    objectives: dict[int, np.ndarray] = {}
+    for year in np.unique(fiscal_year):
+        in_year = fiscal_year == year
+        if in_year.sum() == 12:
+            factor = rng.uniform(p.objective_low, p.objective_high, n)
+            objectives[int(year)] = np.round(v2[:, in_year].sum(axis=1) * factor)
+
+    demand = v2.copy()
+    sold, unmet, available, closing, refill = (np.zeros((n, T)) for _ in range(5))
+    shift, push = np.zeros((n, T)), np.zeros((n, T), dtype=bool)
+    shortage = rng.random((n, T)) < p.shortage_probability
+    cover = np.where(
+        shortage,
+        rng.uniform(p.shortage_cover_low, p.shortage_cover_high, (n, T)),
+        rng.uniform(p.refill_cover_low, p.refill_cover_high, (n, T)),
+    )
+    two_deliveries = rng.random((n, T)) < 0.5
+    split = np.where(two_deliveries, rng.uniform(0.3, 0.7, (n, T)), 1.0)
+    days = np.sort(rng.integers(1, 29, (n, T, 2)), axis=2)
+    deliveries = []
+    previous_closing, previous_unmet = np.zeros(n), np.zeros(n)
+    for t in range(T):
+        year = int(fiscal_year[t])
+        if calendar[t] == 6 and year in objectives and t >= 11:
+            objective = objectives[year]
+            remaining = objective - sold[:, t - 11 : t].sum(axis=1)
+            pushed = (remaining > 0) & (remaining <= PUSH_THRESHOLD * objective) & (v2[:, t] < remaining)
+            extra = np.where(pushed, remaining - v2[:, t], 0.0)
+            demand[:, t] = np.where(pushed, remaining, demand[:, t])
+            shift[:, t] = extra
+            push[:, t] = pushed
+            if t + 1 < T:
+                demand[:, t + 1] = np.where(pushed, np.maximum(v2[:, t + 1] - extra, 0.0), demand[:, t + 1])
+                shift[:, t + 1] = -np.where(pushed, np.minimum(extra, v2[:, t + 1]), 0.0)
+                push[:, t + 1] = pushed
+        wanted = demand[:, t] + previous_unmet
+        total = np.maximum(np.round(cover[:, t] * wanted - previous_closing, 2), 0.0)
+        first_part = np.round(total * split[:, t], 2)
+        second_part = np.round(total - first_part, 2)
+        refill[:, t] = first_part + second_part
+        for part, day in ((first_part, days[:, t, 0]), (second_part, days[:, t, 1])):
+            given = part > 0
+            deliveries.append((np.full(given.sum(), t), np.nonzero(given)[0], day[given], part[given]))
+        available[:, t] = previous_closing + refill[:, t]
+        sold[:, t] = np.minimum(wanted, available[:, t])
+        unmet[:, t] = wanted - sold[:, t]
+        closing[:, t] = available[:, t] - sold[:, t]
+        previous_closing, previous_unmet = closing[:, t], unmet[:, t]
+
+    month_of, item_of, day_of, amount = (np.concatenate(parts) for parts in zip(*deliveries, strict=True))
+    item_ids = np.arange(1, n + 1)
+    delivery_frame = pd.DataFrame(
+        {
+            "dates": month_start(numbers[month_of]) + pd.to_timedelta(day_of - 1, unit="D"),
+            "item_id": item_ids[item_of],
+            "refill": amount,
+        }
+    )
+    delivery_frame = delivery_frame.groupby(["dates", "item_id"], as_index=False)["refill"].sum()
+    return Simulation(
+        item_ids,
+        numbers,
+        v1,
+        v2,
+        demand,
+        sold,
+        unmet,
+        available,
+        closing,
+        refill,
+        marketing,
+        price,
+        shift,
+        push,
+        objectives,
+        delivery_frame,
+        levels,
+        amplitudes,
+        peaks,
+    )
+
+
+def _long(simulation: Simulation, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    n, T = simulation.v1.shape
+    frame = pd.DataFrame(
+        {
+            "dates": np.tile(month_start(simulation.month_numbers).strftime("%Y-%m-%d"), n),
+            "item_id": np.repeat(simulation.item_ids, T),
+        }
+    )
+    for name, matrix in values.items():
+        frame[name] = matrix.reshape(-1)
+    return frame
+
+
+def generate_sales_data(out_dir: Path, seed: int = 0, items: int = 50, **options: Any) -> dict[str, Any]:
+    """Write the five source CSVs plus truth.csv and truth.json to ``out_dir``; return a summary.
+
+    ``options`` are :class:`GeneratorParameters` fields (months, start, noise, a … e, probabilities …).
+    """
+    valid = {field.name for field in dataclasses.fields(GeneratorParameters)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ValueError(f"unknown generator option(s) {unknown}; valid options are {sorted(valid)}")
+    parameters = GeneratorParameters(items=items, **options)
+    simulation = simulate(parameters, seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    s = simulation
+    _long(s, {"sales": s.sold}).to_csv(out / "sales.csv", index=False)
+    marketing = _long(s, {"marketing": s.marketing})
+    marketing[marketing["marketing"] > 0].to_csv(out / "marketing.csv", index=False)
+    price_numbers = np.append(s.month_numbers, s.month_numbers[-1] + 1)
+    price = pd.DataFrame(
+        {
+            "dates": np.tile(month_start(price_numbers).strftime("%Y-%m-%d"), len(s.item_ids)),
+            "item_id": np.repeat(s.item_ids, len(price_numbers)),
+            "price": s.price.reshape(-1),
+        }
+    )
+    price.to_csv(out / "price.csv", index=False)
+    stock = s.deliveries.assign(dates=s.deliveries["dates"].dt.strftime("%Y-%m-%d"))
+    stock.sort_values(["dates", "item_id"]).to_csv(out / "stock.csv", index=False)
+    objectives = pd.DataFrame(
+        [
+            (year, item, value)
+            for year, values in s.objectives.items()
+            for item, value in zip(s.item_ids, values, strict=True)
+        ],
+        columns=["fiscal_year", "item_id", "objective"],
+    )
+    objectives.to_csv(out / "objectives.csv", index=False)
+    r = relative_price_changes(s.price)
+    truth = _long(
+        s,
+        {
+            "v1": s.v1,
+            "v2": s.v2,
+            "demand": s.demand,
+            "sales": s.sold,
+            "unmet": s.unmet,
+            "available": s.available,
+            "closing_stock": s.closing,
+            "stockout": (s.closing <= 0)
+            & (s.demand + np.hstack([np.zeros((len(s.item_ids), 1)), s.unmet[:, :-1]]) > 0),
+            "objective_push": s.objective_push,
+            "objective_shift": s.objective_shift,
+            "marketing": s.marketing,
+            "price_change_this": r[:, :-1],
+            "price_change_next": r[:, 1:],
+        },
+    )
+    truth.to_csv(out / "truth.csv", index=False)
+    summary = {
+        "seed": seed,
+        "items": parameters.items,
+        "first_month": str(month_start(s.month_numbers[:1])[0].date()),
+        "last_month": str(month_start(s.month_numbers[-1:])[0].date()),
+        "sales_rows": int(s.sold.size),
+        "stockout_months": int(truth["stockout"].sum()),
+        "objective_pushes": int((s.objective_shift > 0).sum()),
+        "marketing_months": int((s.marketing > 0).sum()),
+        "price_changes": int((r[:, 1:] != 0).sum()),
+    }
+    document = {
+        "parameters": dataclasses.asdict(parameters),
+        "seed": seed,
+        "summary": summary,
+        "push_threshold": PUSH_THRESHOLD,
+        "warmup_months": WARMUP_MONTHS,
+        "items": [
+            {
+                "item_id": int(item),
+                "level": float(level),
+                "seasonal_amplitude": float(amplitude),
+                "seasonal_peak_month": int(peak),
+            }
+            for item, level, amplitude, peak in zip(s.item_ids, s.levels, s.amplitudes, s.peaks, strict=True)
+        ],
+        "equations": __doc__,
+    }
+    (out / "truth.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    logger.info("generated %s into %s", summary, out)
+    return summary
