@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_monthly_sales, write_pipeline
+from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_pipeline
 from typer.testing import CliRunner
 
 from salescast.cli import app
+from salescast.forecast.generate import generate_sales_data
 from salescast.lifecycle.promotion import decide_promotion
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
 MODEL = "salescast-forecaster"
-MONTHS = ["2022-07", "2022-08", "2022-09", "2022-10", "2022-11", "2022-12"]
+MONTHS = ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05", "2021-06"]
+TABLES = ("sales", "marketing", "price", "stock", "objectives")
+FEATURES = ["last_month", "same_month_last_year", "last_year_average", "growth", "marketing", "price"]
 
 
 def metrics(tags: dict, prefix: str) -> dict[str, float]:
@@ -21,8 +24,10 @@ def metrics(tags: dict, prefix: str) -> dict[str, float]:
 
 @pytest.mark.slow
 def test_backtest_chains_promotions_and_reruns_for_free(tmp_path, mlflow_settings):
-    write_monthly_sales(tmp_path / "data" / "sales.csv", items=5, seed=3)
-    write_pipeline(tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
+    summary = generate_sales_data(tmp_path / "data", seed=1, items=5, months=36)  # 2018-07 … 2021-06
+    assert summary["last_month"] == "2021-06-01"
+    source = {"kind": "csv", "data": {name: f"data/{name}.csv" for name in TABLES}}
+    write_pipeline(tmp_path / "pipeline.yaml", source, features=FEATURES)
     command = ["backtest", "--from", MONTHS[0], "--to", MONTHS[-1], "--config", str(tmp_path / "pipeline.yaml")]
     command += ["--out", str(tmp_path / "reports")]
     env = {"SALESCAST_MLFLOW_TRACKING_URI": mlflow_settings.mlflow_tracking_uri}
@@ -31,7 +36,7 @@ def test_backtest_chains_promotions_and_reruns_for_free(tmp_path, mlflow_setting
 
     assert result.exit_code == 0, result.output
     assert "Promotion history" in result.output and "Metrics over time" in result.output
-    chart = tmp_path / "reports" / "backtest_2022-07_2022-12.png"
+    chart = tmp_path / "reports" / "backtest_2021-01_2021-06.png"
     assert chart.read_bytes()[:4] == b"\x89PNG"
     client = store_client(mlflow_settings)
     versions = sorted(client.search_model_versions(f"name='{MODEL}'"), key=lambda version: int(version.version))
@@ -56,21 +61,19 @@ def test_backtest_chains_promotions_and_reruns_for_free(tmp_path, mlflow_setting
 
     rerun = CliRunner().invoke(app, command, env=env)
     assert rerun.exit_code == 0, rerun.output
-    summary = orjson.loads((tmp_path / "reports" / "backtest_2022-07_2022-12.json").read_bytes())
+    summary = orjson.loads((tmp_path / "reports" / "backtest_2021-01_2021-06.json").read_bytes())
     assert [month["reused"] for month in summary] == [True] * 6
     assert len(client.search_model_versions(f"name='{MODEL}'")) == 6
 
     # A weaker model on the last month: a new version (new config), kept, the champion does not move.
-    write_pipeline(
-        tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}}, model="PrevMonthSale"
-    )
+    write_pipeline(tmp_path / "pipeline.yaml", source, model="PrevMonthSale", features=FEATURES)
     train = ["train", "--test-month", MONTHS[-1], "--config", str(tmp_path / "pipeline.yaml")]
     weaker = CliRunner().invoke(app, train, env=env)
     assert weaker.exit_code == 0, weaker.output
     assert "Version 7: kept" in weaker.output
     tags = client.get_model_version(MODEL, "7").tags
     assert tags["decision"] == "kept" and tags["champion_version"] == champion
-    assert "does not beat SameMonthLastYearSales" in tags["decision_reason"]
+    assert tags["decision_reason"].startswith(f"kept champion v{champion}: only ")
     aliases = client.get_registered_model(MODEL).aliases
     assert {alias: str(version) for alias, version in aliases.items()} == {"challenger": "7", "champion": champion}
 

@@ -123,15 +123,15 @@ def write_backtest_chart(outcomes: list[MonthOutcome], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     months = [outcome.month for outcome in outcomes]
+    positions = list(range(len(months)))  # numeric x: month labels are set as ticks
     figure, axis = plt.subplots(figsize=(max(6, len(months) * 0.8), 4.5))
-    axis.plot(months, [o.champion_after_rmse for o in outcomes], marker="o", label="champion (after decision)")
-    axis.plot(months, [o.rmse for o in outcomes], marker="x", linestyle="--", label="new version")
-    axis.plot(months, [o.baseline_rmse for o in outcomes], marker="s", label=GATE_BASELINE)
-    for outcome in outcomes:
+    axis.plot(positions, [o.champion_after_rmse for o in outcomes], marker="o", label="champion (after decision)")
+    axis.plot(positions, [o.rmse for o in outcomes], marker="x", linestyle="--", label="new version")
+    axis.plot(positions, [o.baseline_rmse for o in outcomes], marker="s", label=GATE_BASELINE)
+    for position, outcome in zip(positions, outcomes, strict=True):
         if outcome.decision == "promoted":
-            axis.annotate(
-                f"v{outcome.version}", (outcome.month, outcome.rmse), textcoords="offset points", xytext=(0, 8)
-            )
+            axis.annotate(f"v{outcome.version}", (position, outcome.rmse), textcoords="offset points", xytext=(0, 8))
+    axis.set_xticks(positions, months)
     axis.set_ylabel("RMSE on the test month")
     axis.set_title("Backtest: champion vs baseline error by month")
     axis.legend()

@@ -322,7 +322,7 @@ def _log_run(
     import mlflow
     from mlflow.models import infer_signature
 
-    from salescast.lifecycle.model import ForecasterModel
+    from salescast.lifecycle.model import ForecasterModel, context_tables
 
     plan = job_plan.plan
     experiment_id = store.experiment_id(client)
@@ -361,7 +361,7 @@ def _log_run(
         history = catalog.sales[["dates", "item_id", "sales"]]
         first_items = history["item_id"].drop_duplicates().head(2)
         example = history[history["item_id"].isin(first_items)].tail(2 * EXAMPLE_MONTHS)
-        model = ForecasterModel(forecaster)
+        model = ForecasterModel(forecaster, context_tables(catalog, job_plan.features))
         with warnings.catch_warnings(), _quiet("mlflow"):
             warnings.simplefilter("ignore")
             signature = infer_signature(example, model.predict(None, example), params={"month": ""})
