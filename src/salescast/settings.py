@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         default=None,
         description="MLflow tracking URI; default is a SQLite store under ./mlruns/.",
     )
+    mlflow_experiment: str = Field(
+        default="salescast-lifecycle",
+        min_length=1,
+        description="MLflow experiment holding the monthly training runs.",
+    )
+    registered_model_name: str = Field(
+        default="salescast-forecaster",
+        min_length=1,
+        description="MLflow registered model whose versions the monthly job creates (aliases champion/challenger).",
+    )
     log_level: str = "INFO"
     access_log: bool = Field(default=False, description="Log every HTTP request (costs ~10% of throughput).")
 

@@ -1,0 +1,84 @@
+"""Where MLflow keeps runs, artifacts and the model registry, and how the job connects to it.
+
+The tracking URI is, in order: ``Settings.mlflow_tracking_uri`` (``SALESCAST_MLFLOW_TRACKING_URI``),
+``MLFLOW_TRACKING_URI``, else :data:`DEFAULT_TRACKING_URI` — a SQLite file under ``./mlruns/``.
+For a SQLite store the artifacts live in an ``artifacts/`` folder beside the database file, so a
+store is one self-contained folder. The registry uses the same URI as tracking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from salescast.settings import Settings
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+ARTIFACTS_FOLDER = "artifacts"
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_tracking_uri(settings: Settings) -> str:
+    """The tracking URI the settings, then ``MLFLOW_TRACKING_URI``, then the default name."""
+    return settings.mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///path`` URI (relative paths stay relative), else None."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or uri == "sqlite:///:memory:":
+        return None
+    return Path(uri[len(prefix) :].split("?", 1)[0])
+
+
+@dataclass(frozen=True)
+class TrackingStore:
+    """One MLflow store: its URI, the local artifact folder (None for a server) and the names used in it."""
+
+    uri: str
+    artifact_root: Path | None
+    experiment_name: str
+    model_name: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TrackingStore:
+        uri = resolve_tracking_uri(settings)
+        database = sqlite_path(uri)
+        artifact_root = database.resolve().parent / ARTIFACTS_FOLDER if database is not None else None
+        return cls(uri, artifact_root, settings.mlflow_experiment, settings.registered_model_name)
+
+    def connect(self):
+        """Point MLflow (tracking and registry) at this store and return an ``MlflowClient``.
+
+        Creates the SQLite folder when needed; MLflow creates its tables on first use (a few seconds).
+        """
+        import mlflow
+        from mlflow import MlflowClient
+
+        database = sqlite_path(self.uri)
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(self.uri)
+        mlflow.set_registry_uri(self.uri)
+        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+    def experiment_id(self, client) -> str:
+        """The experiment's id, creating it (artifacts under :attr:`artifact_root`) on first use."""
+        experiment = client.get_experiment_by_name(self.experiment_name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = self.artifact_root.as_uri() if self.artifact_root is not None else None
+        logger.info("creating MLflow experiment %r (artifacts: %s)", self.experiment_name, location or "server default")
+        return client.create_experiment(self.experiment_name, artifact_location=location)
+
+    def ui_command(self, host: str, port: int) -> list[str]:
+        """The ``mlflow ui`` command line serving this store."""
+        import sys
+
+        command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", self.uri]
+        if self.artifact_root is not None:
+            command += ["--default-artifact-root", self.artifact_root.as_uri()]
+        return [*command, "--host", host, "--port", str(port)]

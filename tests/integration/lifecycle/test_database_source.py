@@ -1,0 +1,53 @@
+"""A sale posted to the ingestion API flows to a registered model version."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi.testclient import TestClient
+from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_pipeline
+
+from salescast.api.app import create_app
+from salescast.ingest.calendar import iso_weeks_in_year
+from salescast.lifecycle.job import run_training_job
+from salescast.lifecycle.sources import load_pipeline_config
+from salescast.settings import Settings
+
+__all__ = ["empty_mlflow_db", "mlflow_settings"]
+VEGETABLES = {"Tomate": 70.0, "zanahorias": 30.0, "leek": 12.0}  # French, Spanish, English names
+
+
+def weekly_rows(first_year: int = 2021, last_year: int = 2022) -> list[dict]:
+    rows = []
+    for year in range(first_year, last_year + 1):
+        for week in range(1, iso_weeks_in_year(year) + 1):
+            for index, (name, level) in enumerate(VEGETABLES.items()):
+                season = 1 + 0.4 * math.sin(2 * math.pi * week / 52 + index)
+                rows.append({"year_week": year * 100 + week, "vegetable": name, "sales": round(level * season, 2)})
+    return rows
+
+
+def test_posted_sales_train_a_registered_version(tmp_path, sqlite_url, mlflow_settings):
+    with TestClient(create_app(Settings(database_url=sqlite_url))) as client:
+        response = client.post("/post_sales", json=weekly_rows())
+        assert response.status_code == 200, response.text
+        assert response.json()["rejected"] == 0
+    config = load_pipeline_config(
+        write_pipeline(
+            tmp_path / "pipeline.yaml",
+            {"kind": "database", "database_url": sqlite_url, "remove_outliers": True},
+            lifecycle={"window": 3},
+        )
+    )
+
+    result = run_training_job(config, mlflow_settings)
+
+    # 2022-W52 ends on Sunday 1 January 2023: January has a monthly row but is incomplete.
+    assert result.job_plan.plan.test_month.strftime("%Y-%m") == "2022-12"
+    assert result.job_plan.items == 3 and result.job_plan.rows_test == 3
+    client = store_client(mlflow_settings)
+    version = client.get_model_version("salescast-forecaster", result.version)
+    assert version.tags["test_month"] == "2022-12"
+    assert version.tags["decision"] in {"promoted", "kept"}
+    assert client.get_run(result.run_id).data.params["source"] == "database"
+    assert client.get_run(result.run_id).data.params["items"] == "3"

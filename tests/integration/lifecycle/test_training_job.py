@@ -1,0 +1,126 @@
+"""The monthly job against a real MLflow store: registration, tags, artifacts, idempotency, dry run."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_monthly_sales, write_pipeline
+from typer.testing import CliRunner
+
+from salescast.cli import app
+from salescast.lifecycle.job import run_training_job
+from salescast.lifecycle.months import parse_month
+from salescast.lifecycle.sources import load_pipeline_config
+
+__all__ = ["empty_mlflow_db", "mlflow_settings"]
+MODEL = "salescast-forecaster"
+
+
+@pytest.fixture
+def pipeline(tmp_path):
+    write_monthly_sales(tmp_path / "data" / "sales.csv")
+    return write_pipeline(tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
+
+
+def cli(tmp_path, settings, *args):
+    env = {"SALESCAST_MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri}
+    return CliRunner().invoke(app, [*args, "--config", str(tmp_path / "pipeline.yaml")], env=env)
+
+
+def test_train_registers_a_champion_with_metrics_tags_artifacts_and_a_loadable_model(pipeline, mlflow_settings):
+    result = run_training_job(load_pipeline_config(pipeline), mlflow_settings, test_month=parse_month("2022-10"))
+    assert (result.version, result.decision, result.reused) == ("1", "promoted", False)
+    assert result.job_plan.plan.train_months == [parse_month(m) for m in ("2022-07", "2022-08", "2022-09")]
+
+    client = store_client(mlflow_settings)
+    version = client.get_model_version_by_alias(MODEL, "champion")
+    assert str(version.version) == "1"
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "1"
+    tags = version.tags
+    assert tags["decision"] == "promoted" and tags["test_month"] == "2022-10"
+    assert tags["train_months"] == "2022-07,2022-08,2022-09"
+    assert float(tags["candidate_rmse"]) == pytest.approx(result.metrics["rmse"])
+    assert float(tags["baseline_SameMonthLastYearSales_rmse"]) > float(tags["candidate_rmse"])
+    assert tags["fingerprint"] == result.job_plan.fingerprint
+
+    run = client.get_run(result.run_id)
+    assert run.data.params["model"] == "Ridge" and run.data.params["test_month"] == "2022-10"
+    for name in ("rmse", "mae", "r2", "mape", "baseline_SameMonthLastYearSales_rmse", "baseline_PrevMonthSale_mae"):
+        assert name in run.data.metrics
+    artifacts = {item.path for item in client.list_artifacts(result.run_id, "error_analysis")}
+    assert {"error_analysis/error_analysis.json", "error_analysis/error_analysis.png"} <= artifacts
+
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    history = pd.read_csv(pipeline.parent / "data" / "sales.csv", parse_dates=["dates"])
+    history = history[history["dates"] <= "2022-09-01"]
+    forecast = model.predict(history)
+    assert list(forecast.columns) == ["dates", "item_id", "prediction"]
+    assert (forecast["dates"] == pd.Timestamp("2022-10-01")).all() and len(forecast) == 4
+    assert model.metadata.get_input_schema().input_names() == ["dates", "item_id", "sales"]
+
+
+def test_same_data_and_config_make_no_new_version(tmp_path, pipeline, mlflow_settings):
+    config = load_pipeline_config(pipeline)
+    first = run_training_job(config, mlflow_settings, test_month=parse_month("2022-10"))
+    again = cli(tmp_path, mlflow_settings, "train", "--test-month", "2022-10")
+    assert again.exit_code == 0, again.output
+    assert "Same data and config as version 1: nothing trained." in again.output
+    assert "promoted" in again.output
+    client = store_client(mlflow_settings)
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == 1
+    assert len(client.search_runs([client.get_experiment_by_name("salescast-lifecycle").experiment_id])) == 1
+
+    sales = tmp_path / "data" / "sales.csv"
+    frame = pd.read_csv(sales)
+    frame.loc[0, "sales"] += 1.0  # one changed row, even far back in history, is new data
+    frame.to_csv(sales, index=False)
+    second = run_training_job(config, mlflow_settings, test_month=parse_month("2022-10"))
+    assert second.version == "2" and not second.reused
+    assert second.job_plan.fingerprint != first.job_plan.fingerprint
+    tags = client.get_model_version(MODEL, "2").tags
+    assert tags["champion_version"] == "1" and tags["champion_rmse"]
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "2"
+
+
+def test_dry_run_validates_and_trains_nothing(tmp_path, pipeline, mlflow_settings):
+    result = cli(tmp_path, mlflow_settings, "train", "--dry-run", "--test-month", "2022-06", "--window", "2")
+    assert result.exit_code == 0, result.output
+    assert "2022-06 (4 rows)" in result.output and "2022-04..2022-05 (8 rows)" in result.output
+    assert "Ridge" in result.output and "last_month" in result.output
+    assert "Dry run: data valid, nothing trained or registered." in result.output
+    client = store_client(mlflow_settings)
+    assert client.search_registered_models() == []
+    assert client.get_experiment_by_name("salescast-lifecycle") is None
+    assert not (tmp_path / "mlruns" / "artifacts").exists()
+
+
+def test_strict_and_skip_missing_through_the_cli(tmp_path, pipeline, mlflow_settings):
+    sales = tmp_path / "data" / "sales.csv"
+    frame = pd.read_csv(sales)
+    frame[frame["dates"] != "2022-08-01"].to_csv(sales, index=False)
+
+    strict = cli(tmp_path, mlflow_settings, "train", "--test-month", "2022-10", "--dry-run")
+    assert strict.exit_code == 1
+    text = " ".join(strict.output.split())
+    assert "missing months for test month 2022-10 (training months 2022-07..2022-09): 2022-08" in text
+    assert "available months: 2020-01..2022-07, 2022-09..2022-12" in text
+    assert "rerun with --skip-missing" in text and "pick another --test-month" in text
+
+    skipped = cli(tmp_path, mlflow_settings, "train", "--test-month", "2022-10", "--skip-missing", "--dry-run")
+    assert skipped.exit_code == 0, skipped.output
+    assert "skipped (missing)" in skipped.output and "2022-07, 2022-09 (8 rows)" in skipped.output
+
+    too_few = cli(tmp_path, mlflow_settings, "train", "--test-month", "2022-09", "--window", "2", "--skip-missing")
+    assert too_few.exit_code == 1
+    assert "--skip-missing cannot help: only 1 training month(s) remain" in " ".join(too_few.output.split())
+
+
+def test_invalid_data_is_refused_before_training(tmp_path, pipeline, mlflow_settings):
+    sales = tmp_path / "data" / "sales.csv"
+    frame = pd.read_csv(sales)
+    pd.concat([frame, frame.head(1)]).to_csv(sales, index=False)
+    result = cli(tmp_path, mlflow_settings, "train")
+    assert result.exit_code == 1
+    assert "duplicate" in result.output.lower()
+    assert store_client(mlflow_settings).search_registered_models() == []
