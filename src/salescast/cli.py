@@ -238,6 +238,7 @@ def bench_ingest(
 from salescast.forecast.cli import register as _register_forecast  # noqa: E402
 
 _register_forecast(app, generate_app)
+
 from salescast.lifecycle.cli import register as _register_lifecycle  # noqa: E402
 
 _register_lifecycle(app, generate_app)
