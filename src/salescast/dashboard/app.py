@@ -1,0 +1,21 @@
+"""The dashboard's entry script: ``streamlit run`` this file (``salescast dashboard`` does)."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from salescast.dashboard.context import current_settings, sidebar
+
+PAGES = Path(__file__).parent / "pages"
+
+st.set_page_config(page_title="salescast", page_icon="🥕", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "sales.py", title="Sales", icon="🥕", default=True),
+        st.Page(PAGES / "forecasts.py", title="Forecasts", icon="📈"),
+        st.Page(PAGES / "models.py", title="Models", icon="🏆"),
+        st.Page(PAGES / "drift.py", title="Drift", icon="🌡️"),
+    ]
+)
+sidebar(current_settings())
+navigation.run()

@@ -1,0 +1,67 @@
+"""``salescast dashboard``: run the Streamlit app headless with the platform's settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import typer
+
+APP_FILE = Path(__file__).with_name("app.py")
+DEFAULT_PORT = 8501
+
+
+def streamlit_command(host: str, port: int, log_level: str = "INFO") -> list[str]:
+    """The ``streamlit run`` command line for the app: headless, no file watcher, no usage statistics."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_FILE),
+        "--server.headless=true",
+        f"--server.address={host}",
+        f"--server.port={port}",
+        "--server.fileWatcherType=none",
+        "--browser.gatherUsageStats=false",
+        "--theme.base=light",
+        f"--logger.level={log_level.lower()}",
+    ]
+
+
+def dashboard_environment(settings, reports_dir: Path | None, base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus every effective setting as ``SALESCAST_*`` (the app reads them back with ``Settings()``)."""
+    environment = dict(base)
+    for name, value in settings.model_dump(exclude_none=True).items():
+        environment[f"SALESCAST_{name.upper()}"] = str(value)
+    if reports_dir is not None:
+        environment["SALESCAST_REPORTS_DIR"] = str(reports_dir)
+    return environment
+
+
+def register(app: typer.Typer, generate_app: typer.Typer) -> None:
+    """Add ``salescast dashboard`` to the ``salescast`` app."""
+
+    @app.command()
+    def dashboard(
+        host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+        port: int = typer.Option(DEFAULT_PORT, min=1, max=65535, help="Port."),
+        database_url: str | None = typer.Option(None, help="Sales database (default: SALESCAST_DATABASE_URL)."),
+        mlflow_tracking_uri: str | None = typer.Option(
+            None, help="MLflow store (default: SALESCAST_MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db)."
+        ),
+        reports_dir: Path | None = typer.Option(
+            None, help="Where `salescast monitor` writes its reports (default: SALESCAST_REPORTS_DIR, else reports)."
+        ),
+    ) -> None:
+        """Start the dashboard (sales, forecasts, models, drift) on http://HOST:PORT."""
+        from salescast.cli import _settings_with, console
+
+        settings = _settings_with(database_url=database_url, mlflow_tracking_uri=mlflow_tracking_uri)
+        environment = dashboard_environment(settings, reports_dir, os.environ)
+        console.print(f"Dashboard on http://{host}:{port} (Ctrl+C to stop)")
+        sys.stdout.flush()
+        # Replace this process: stopping it stops Streamlit, with no orphan left behind.
+        os.execve(sys.executable, streamlit_command(host, port, settings.log_level), environment)

@@ -1,0 +1,125 @@
+"""Fixtures of the dashboard tests: the generated vegetable feed in SQLite, models trained on it, a drift report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from salescast.settings import Settings
+
+MODEL_FEATURES = ["same_month_last_year", "last_year_average", "growth"]
+# With a 12-month window Ridge beats SameMonthLastYearSales on 2023-10 (promoted) but not on 2023-11 (kept):
+# one champion and one challenger, both decisions on the page.
+TEST_MONTHS = ("2023-10", "2023-11")
+
+
+def fill_sales_database(database_url: str, *, seed: int = 0, rows: list[dict] | None = None) -> dict:
+    """Post the generated feed (or ``rows``) through the ingestion service; returns the counts."""
+    from salescast.ingest.generate import generate_vegetable_sales
+    from salescast.ingest.service import IngestService
+    from salescast.ingest.store import SalesStore
+
+    if rows is None:
+        rows = generate_vegetable_sales(seed).to_dict("records")
+    store = SalesStore(database_url)
+    store.migrate()
+    service = IngestService(store)
+    try:
+        result = service.post_sales(rows)
+    finally:
+        service.close()
+    return {"inserted": result.inserted, "rejected": result.rejected}
+
+
+def train_versions(settings: Settings, months: tuple[str, ...] = TEST_MONTHS):
+    """Run the monthly job once per test month on the settings' database (outliers removed)."""
+    from salescast.lifecycle.job import run_training_job
+    from salescast.lifecycle.months import parse_month
+    from salescast.lifecycle.sources import DatabaseSource, PipelineConfig, load_source
+
+    config = PipelineConfig(DatabaseSource(None, True), model="Ridge", features=MODEL_FEATURES, window=12)
+    data = load_source(config.source, settings)
+    return [run_training_job(config, settings, test_month=parse_month(month), data=data) for month in months]
+
+
+def monitoring_report(month: str = "2023-12", *, drifted: bool = True, champion_version: str = "1") -> dict:
+    """A report in the format of /work/notes/monitoring_contract.md (issue 6 writes the real ones)."""
+    features = [
+        ("same_month_last_year", 0.08, 0.11, 0.41),
+        ("last_year_average", 0.05, 0.09, 0.62),
+        ("growth", 0.31 if drifted else 0.12, 0.29, 0.004 if drifted else 0.2),
+    ]
+    rows = [
+        {
+            "name": name,
+            "kind": "feature",
+            "psi": psi,
+            "ks_statistic": ks,
+            "ks_pvalue": pvalue,
+            "reference_rows": 192,
+            "current_rows": 16,
+            "drifted": psi >= 0.2 or pvalue < 0.01,
+        }
+        for name, psi, ks, pvalue in features
+    ]
+    rows.append(
+        {
+            "name": "target",
+            "kind": "target",
+            "psi": 0.12,
+            "ks_statistic": 0.2,
+            "ks_pvalue": 0.3,
+            "reference_rows": 192,
+            "current_rows": 16,
+            "drifted": False,
+        }
+    )
+    rows.append(
+        {
+            "name": "prediction",
+            "kind": "prediction",
+            "psi": None,
+            "ks_statistic": None,
+            "ks_pvalue": None,
+            "reference_rows": 192,
+            "current_rows": 16,
+            "drifted": False,
+        }
+    )
+    performance = [
+        {
+            "month": m,
+            "champion_rmse": rmse,
+            "baseline_rmse": base,
+            "champion_mae": rmse * 0.55,
+            "baseline_mae": base * 0.5,
+            "rows": 16,
+        }
+        for m, rmse, base in (("2023-10", 411.2, 574.4), ("2023-11", 370.5, 184.9), ("2023-12", 492.0, 329.3))
+    ]
+    return {
+        "month": month,
+        "created_at": "2024-01-08T06:00:00+00:00",
+        "champion": {"name": "salescast-forecaster", "version": champion_version, "training_month": "2023-10"},
+        "thresholds": {"psi": 0.2, "ks_pvalue": 0.01},
+        "data_drift": rows,
+        "performance": performance,
+        "performance_drift": {
+            "drifted": drifted,
+            "reason": "champion RMSE above the baseline's in 2 of the last 3 months" if drifted else "within bounds",
+            "window_months": 3,
+        },
+        "drifted": drifted,
+        "retrained": None,
+    }
+
+
+def write_monitoring_report(reports_dir: Path, report: dict, *, latest: bool = True) -> Path:
+    """Write ``report`` where ``salescast monitor`` would: monitoring/<month>/report.json (+ latest.json)."""
+    folder = reports_dir / "monitoring" / report["month"]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "report.json"
+    path.write_text(json.dumps(report, indent=2))
+    if latest:
+        (reports_dir / "monitoring" / "latest.json").write_text(json.dumps(report, indent=2))
+    return path
