@@ -123,3 +123,55 @@ def write_monitoring_report(reports_dir: Path, report: dict, *, latest: bool = T
     if latest:
         (reports_dir / "monitoring" / "latest.json").write_text(json.dumps(report, indent=2))
     return path
+
+
+APP_FILE = Path(__file__).resolve().parents[1] / "src" / "salescast" / "dashboard" / "app.py"
+
+
+class DashboardData:
+    """The generated feed in SQLite, two model versions trained on it and a drift report, under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.database_url = f"sqlite:///{root / 'sales.db'}"
+        self.tracking_uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+        self.reports_dir = root / "reports"
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(database_url=self.database_url, mlflow_tracking_uri=self.tracking_uri)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What the dashboard process needs to read this data."""
+        return {
+            "SALESCAST_DATABASE_URL": self.database_url,
+            "SALESCAST_MLFLOW_TRACKING_URI": self.tracking_uri,
+            "SALESCAST_REPORTS_DIR": str(self.reports_dir),
+        }
+
+    def build(self) -> None:
+        import mlflow
+
+        previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+        fill_sales_database(self.database_url)
+        try:
+            train_versions(self.settings)
+        finally:  # the job points MLflow's process-wide URIs at this store; later tests must not inherit it
+            mlflow.set_tracking_uri(previous[0])
+            mlflow.set_registry_uri(previous[1])
+        write_monitoring_report(self.reports_dir, monitoring_report("2023-11", drifted=False), latest=False)
+        write_monitoring_report(self.reports_dir, monitoring_report("2023-12", drifted=True))
+        (self.root / "ready").touch()
+
+
+def shared_dashboard_data(tmp_path_factory) -> DashboardData:
+    """One :class:`DashboardData` per test session (built by the first test module that asks, ~20 s).
+
+    Tests must only read it. Kept in the session's base temp folder so integration and e2e modules share it.
+    """
+    data = DashboardData(tmp_path_factory.getbasetemp() / "dashboard-data")
+    if not (data.root / "ready").exists():
+        data.root.mkdir(exist_ok=True)
+        data.build()
+    return data

@@ -24,7 +24,7 @@ NO_SALES = """**No sales yet.** Post the weekly feed to the API, or import a CSV
 ```bash
 salescast serve   # in another terminal, then:
 curl -s -X POST localhost:8000/post_sales -H 'content-type: application/json' \\
-     -d '[{"year_week": 202005, "vegetable": "Tomate", "sales": 70}]'
+     -d '[{{"year_week": 202005, "vegetable": "Tomate", "sales": 70}}]'
 ```
 
 ```bash

@@ -55,7 +55,7 @@ thresholds = report["thresholds"]
 st.subheader("Data drift")
 drift = data_drift_frame(report)
 st.plotly_chart(charts.psi_chart(drift, thresholds.get("psi")), key="psi_chart")
-st.dataframe(drift.round(4), hide_index=True, key="drift_table")
+st.dataframe(drift.round(4), hide_index=True)
 st.caption(
     f"Drifted: PSI ≥ {thresholds.get('psi')} or KS p-value < {thresholds.get('ks_pvalue')} "
     "(reference: the champion's training months; current: the month monitored)."

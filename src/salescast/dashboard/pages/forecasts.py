@@ -86,7 +86,7 @@ if history is not None:
 if horizon is not None and not horizon.empty:
     st.subheader(f"Champion forecast, next {months} month(s)")
     table = horizon_table(horizon)
-    st.dataframe(table, key="horizon_table")
+    st.dataframe(table)
     st.download_button("Download CSV", table.to_csv().encode(), "forecast.csv", "text/csv", key="horizon_csv")
 
 st.subheader("Error by month")
@@ -95,11 +95,11 @@ if errors.empty:
 else:
     st.plotly_chart(charts.error_by_month_chart(errors), key="error_chart")
     shown = errors.assign(month=errors["month"].dt.strftime("%Y-%m"))
-    st.dataframe(shown.round(2), hide_index=True, key="error_table")
+    st.dataframe(shown.round(2), hide_index=True)
 
     st.subheader("Forecasts vs actuals per item")
     recorded_months = list(reversed(shown["month"].tolist()))
     month = st.selectbox("Month", recorded_months, key="recorded_month")
     rows = recorded[recorded["month"].dt.strftime("%Y-%m") == month].drop(columns="month")
     rows = rows.assign(abs_pct_error=(rows["error"].abs() / rows["actual"] * 100).where(rows["actual"] != 0))
-    st.dataframe(rows.sort_values("error", key=abs, ascending=False).round(2), hide_index=True, key="recorded_table")
+    st.dataframe(rows.sort_values("error", key=abs, ascending=False).round(2), hide_index=True)

@@ -29,7 +29,7 @@ else:
 
 history = history_frame(overview.entries)
 st.subheader("Registry versions")
-st.dataframe(history.drop(columns="reason"), hide_index=True, key="versions_table")
+st.dataframe(history.drop(columns="reason"), hide_index=True)
 st.plotly_chart(charts.version_metrics_chart(history), key="versions_chart")
 
 st.subheader("Promotion history")
@@ -66,8 +66,8 @@ with left:
 with right:
     st.plotly_chart(charts.item_error_chart(tables["per_item"]), key="item_chart")
 st.markdown(f"**By sales quartile** (v{version}, test month {entry.test_month})")
-st.dataframe(tables["per_bucket"].round(2), hide_index=True, key="bucket_table")
+st.dataframe(tables["per_bucket"].round(2), hide_index=True)
 st.markdown("**Worst errors**")
-st.dataframe(tables["worst"].round(2), hide_index=True, key="worst_table")
+st.dataframe(tables["worst"].round(2), hide_index=True)
 with st.expander("Per item"):
-    st.dataframe(tables["per_item"].round(2), hide_index=True, key="item_table")
+    st.dataframe(tables["per_item"].round(2), hide_index=True)

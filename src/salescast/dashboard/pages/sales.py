@@ -66,13 +66,13 @@ if not weekly.empty:
         if flagged.empty:
             st.write("No outlier week for the selected vegetables.")
         else:
-            st.dataframe(flagged, hide_index=True, key="outliers_table")
+            st.dataframe(flagged, hide_index=True)
 
 st.subheader("Names waiting for an alias")
 if unknown.empty:
     st.write("Every name sent so far resolved to a vegetable.")
 else:
-    st.dataframe(unknown, hide_index=True, key="unknown_table")
+    st.dataframe(unknown, hide_index=True)
     payload = json.dumps({"alias": str(unknown["name"].iloc[0]), "vegetable": "…"}, ensure_ascii=False)
     st.markdown(
         "Map a name to a vegetable (past and future rows move to it):\n\n```bash\n"
