@@ -8,13 +8,13 @@ from salescast.dashboard.context import current_settings, sidebar
 
 PAGES = Path(__file__).parent / "pages"
 
-st.set_page_config(page_title="salescast", page_icon="🥕", layout="wide")
+st.set_page_config(page_title="salescast", page_icon=":material/monitoring:", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(PAGES / "sales.py", title="Sales", icon="🥕", default=True),
-        st.Page(PAGES / "forecasts.py", title="Forecasts", icon="📈"),
-        st.Page(PAGES / "models.py", title="Models", icon="🏆"),
-        st.Page(PAGES / "drift.py", title="Drift", icon="🌡️"),
+        st.Page(PAGES / "sales.py", title="Sales", icon=":material/shopping_basket:", default=True),
+        st.Page(PAGES / "forecasts.py", title="Forecasts", icon=":material/trending_up:"),
+        st.Page(PAGES / "models.py", title="Models", icon=":material/emoji_events:"),
+        st.Page(PAGES / "drift.py", title="Drift", icon=":material/thermostat:"),
     ]
 )
 sidebar(current_settings())

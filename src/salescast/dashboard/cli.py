@@ -27,6 +27,7 @@ def streamlit_command(host: str, port: int, log_level: str = "INFO") -> list[str
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
         "--theme.base=light",
+        "--client.toolbarMode=viewer",
         f"--logger.level={log_level.lower()}",
     ]
 

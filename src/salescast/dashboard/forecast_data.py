@@ -128,12 +128,16 @@ class TrainingHistory:
 
 
 def load_training_history(description: str, settings: Settings) -> TrainingHistory:
-    """Read the source a run was trained on again, as it is now; a month still being fed is left out."""
+    """Read the source a run was trained on again, as it is now; partly covered months are left out.
+
+    For the database source a month counts once every one of its days is in an ingested week: the
+    month still being fed, and the month before the feed's first Monday, would read as collapses.
+    """
     data = load_source(parse_training_source(description), settings)
     sales = data.catalog.sales[["dates", "item_id", "sales"]]
     last = latest_complete_month(sales["dates"].unique(), data.complete_months)
-    if last is not None:
-        sales = sales[sales["dates"] <= last]
+    if data.complete_months is not None:  # also the first month, when the feed starts mid-month
+        sales = sales[sales["dates"].isin(data.complete_months)]
     return TrainingHistory(sales.reset_index(drop=True), last, data.description)
 
 

@@ -35,7 +35,7 @@ st.plotly_chart(charts.version_metrics_chart(history), key="versions_chart")
 st.subheader("Promotion history")
 for entry in reversed(overview.entries):
     aliases = f" · **{', '.join(entry.aliases)}**" if entry.aliases else ""
-    mark = "✅" if entry.decision == "promoted" else "⏸️"
+    mark = ":material/check_circle:" if entry.decision == "promoted" else ":material/pause_circle:"
     compared = f"RMSE {_number(entry.candidate['rmse'])} vs baseline {_number(entry.baseline_rmse)}"
     if entry.champion_version:
         compared += f" and champion v{entry.champion_version} {_number(entry.champion['rmse'])}"
