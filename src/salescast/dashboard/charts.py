@@ -26,28 +26,40 @@ def _layout(figure: go.Figure, title: str, y_title: str) -> go.Figure:
     return figure
 
 
+def _markers(x, y, name: str, marker: dict, label: pd.Series) -> go.Scatter:
+    """Highlighted points drawn over the lines, named in the legend, each labelled on hover."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="markers",
+        name=name,
+        marker=marker,
+        text=label,
+        hovertemplate=f"%{{text}}: %{{y:,.0f}}<extra>{name}</extra>",
+    )
+
+
 def weekly_sales_chart(weekly: pd.DataFrame, *, mark_outliers: bool = True) -> go.Figure:
     """One line per vegetable; flagged weeks as red crosses named "outlier"."""
     figure = px.line(weekly, x="week_start", y="sales", color="vegetable", hover_data=["year_week"])
     flagged = weekly[weekly["is_outlier"]]
     if mark_outliers and not flagged.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=flagged["week_start"],
-                y=flagged["sales"],
-                mode="markers",
-                name="outlier",
-                marker={"color": OUTLIER_COLOR, "symbol": "x", "size": 11},
-                text=flagged["vegetable"] + " " + flagged["year_week"].astype(str),
-                hovertemplate="%{text}: %{y:,.0f}<extra>outlier</extra>",
-            )
-        )
+        label = flagged["vegetable"] + " " + flagged["year_week"].astype(str)
+        marker = {"color": OUTLIER_COLOR, "symbol": "x", "size": 11}
+        figure.add_trace(_markers(flagged["week_start"], flagged["sales"], "outlier", marker, label))
     return _layout(figure, "Weekly sales", "sales per week")
 
 
-def monthly_sales_chart(monthly: pd.DataFrame, *, remove_outliers: bool) -> go.Figure:
-    """One line per vegetable over months (weeks prorated by days)."""
+def monthly_sales_chart(
+    monthly: pd.DataFrame, *, remove_outliers: bool, partial: list[pd.Timestamp] | None = None
+) -> go.Figure:
+    """One line per vegetable over months (weeks prorated by days); ``partial`` months ringed as "partial month"."""
     figure = px.line(monthly, x="month", y="sales", color="vegetable", markers=True)
+    ringed = monthly[monthly["month"].isin(partial or [])]
+    if not ringed.empty:
+        label = ringed["vegetable"] + " " + ringed["month"].dt.strftime("%Y-%m") + " (not every day ingested yet)"
+        marker = {"symbol": "circle-open", "size": 14, "color": "#7f7f7f", "line": {"width": 2}}
+        figure.add_trace(_markers(ringed["month"], ringed["sales"], "partial month", marker, label))
     title = "Monthly sales" + (" (outlier weeks removed)" if remove_outliers else "")
     return _layout(figure, title, "sales per month")
 

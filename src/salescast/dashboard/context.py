@@ -40,9 +40,11 @@ NO_MODEL = """**No model yet.** Train one on the sales database, then press *Ref
 cat > pipeline.yaml <<'YAML'
 source: {{kind: database, remove_outliers: true}}
 model: Ridge
+features: [same_month_last_year, last_year_average, growth]
 lifecycle: {{window: 12}}
 YAML
-salescast train            # one month; salescast backtest --from 2023-06 --to 2023-12 replays several
+salescast train                                   # the latest complete month
+salescast backtest --from 2023-06 --to 2023-12    # or replay the job month by month
 ```
 
 The dashboard reads the MLflow store `{uri}` (`SALESCAST_MLFLOW_TRACKING_URI`)."""

@@ -25,17 +25,17 @@ ERROR_ANALYSIS_FOLDER = "error_analysis"
 HISTORY_COLUMNS = [
     "version",
     "aliases",
-    "created",
     "test_month",
-    "trained_on",
     "decision",
     "rmse",
+    "baseline_rmse",
+    "champion_rmse",
+    "champion_version",
     "mae",
     "r2",
     "mape",
-    "champion_version",
-    "champion_rmse",
-    "baseline_rmse",
+    "trained_on",
+    "created",
     "reason",
 ]
 
@@ -84,7 +84,10 @@ def registry_overview(client, model_name: str) -> RegistryOverview:
 
 
 def history_frame(entries: list[HistoryEntry]) -> pd.DataFrame:
-    """One row per version, newest first: its aliases, months, decision, metrics and reason."""
+    """One row per version, newest first: aliases, test month, decision, then the RMSEs the decision compared.
+
+    ``champion_rmse`` is the champion of that time scored on the same test month (empty for a first version).
+    """
     rows = [
         {
             "version": int(entry.version),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from salescast.ingest.calendar import week_start
+from salescast.ingest.calendar import days_per_month, week_start
 from salescast.ingest.store import SalesStore, open_store
 from salescast.settings import Settings
 
@@ -53,6 +53,23 @@ def monthly_sales_frame(store: SalesStore, *, remove_outliers: bool = False) -> 
     frame = store.monthly_sales(remove_outliers=remove_outliers)
     frame["month"] = pd.to_datetime(frame["year_month"].astype(str), format="%Y%m")
     return frame[MONTHLY_COLUMNS]
+
+
+def partial_months(weekly: pd.DataFrame) -> list[pd.Timestamp]:
+    """Months with sales that are not yet fully covered by ingested weeks (the first and the current one).
+
+    Their monthly sales are real but partial: a chart that drops at its ends is usually this.
+    """
+    from salescast.lifecycle.months import complete_months_from_weeks
+
+    weeks = weekly["year_week"].unique()
+    complete = set(complete_months_from_weeks(weeks))
+    touched = {
+        pd.Timestamp(year=month // 100, month=month % 100, day=1)
+        for week in weeks
+        for month, _ in days_per_month(int(week))
+    }
+    return sorted(touched - complete)
 
 
 def unknown_names_frame(store: SalesStore) -> pd.DataFrame:
@@ -105,4 +122,5 @@ def outlier_weeks_frame(weekly: pd.DataFrame, vegetables: list[str]) -> pd.DataF
     chosen = weekly[weekly["vegetable"].isin(vegetables)]
     means = weekly.groupby("vegetable")["sales"].mean().rename("mean_weekly_sales")
     flagged = chosen[chosen["is_outlier"]].join(means, on="vegetable")
+    flagged = flagged.assign(week_start=flagged["week_start"].dt.date)
     return flagged[["year_week", "week_start", "vegetable", "sales", "mean_weekly_sales"]].reset_index(drop=True)

@@ -121,6 +121,9 @@ def test_sales_page_shows_the_feed_its_outliers_and_the_names_waiting_for_an_ali
         (~weekly["is_outlier"] & (weekly["vegetable"] == vegetable)).sum()
     )
     assert monthly_chart.layout.title.text == "Monthly sales (outlier weeks removed)"
+    # 2020-W01 starts on Monday 30 December 2019: that month has 2 days of sales and is ringed.
+    assert list(pd.to_datetime(traces(monthly_chart)["partial month"].x)) == [pd.Timestamp("2019-12-01")]
+    assert "Ringed: 2019-12 — months only partly covered" in " ".join(caption.value for caption in app.caption)
     regular = store.monthly_sales(remove_outliers=True)
     expected = regular[regular["vegetable"] == vegetable]["sales"].to_numpy()
     assert traces(monthly_chart)[vegetable].y == pytest.approx(expected)
@@ -201,7 +204,8 @@ def test_models_page_shows_versions_aliases_decisions_and_error_analysis(monkeyp
         [2, "challenger", "kept"],
         [1, "champion", "promoted"],
     ]
-    assert versions["rmse"].tolist() == pytest.approx([second.candidate["rmse"], first.candidate["rmse"]])
+    assert versions["rmse"].tolist() == pytest.approx([second.candidate["rmse"], first.candidate["rmse"]], abs=0.05)
+    assert versions["champion_rmse"].tolist()[0] == pytest.approx(second.champion["rmse"], abs=0.05)
     history_text = " ".join(block.value for block in app.markdown)
     assert first.reason in history_text and second.reason in history_text
     assert "first champion: beats SameMonthLastYearSales" in history_text

@@ -11,6 +11,7 @@ from salescast.dashboard.sales_data import (
     monthly_sales_frame,
     open_sales_store,
     outlier_weeks_frame,
+    partial_months,
     sales_overview,
     select_weekly,
     unknown_names_frame,
@@ -53,6 +54,8 @@ def test_monthly_frames_with_and_without_outliers_and_the_overview(store):
     assert every["month"].min() == pd.Timestamp("2021-01-01")
     unknown = unknown_names_frame(store)
     assert unknown.values.tolist() == [["pomme", 1, 7.0]]
+    # 2021-W01 starts on Monday 4 January and 2021-W21 ends on Sunday 30 May.
+    assert partial_months(weekly_sales_frame(store)) == [pd.Timestamp("2021-01-01"), pd.Timestamp("2021-05-01")]
     overview = sales_overview(weekly_sales_frame(store), unknown)
     assert (overview.vegetables, overview.weeks, overview.first_week, overview.last_week) == (2, 21, 202101, 202121)
     assert (overview.outlier_weeks, overview.unknown_names) == (1, 1)

@@ -29,7 +29,10 @@ else:
 
 history = history_frame(overview.entries)
 st.subheader("Registry versions")
-st.dataframe(history.drop(columns="reason"), hide_index=True)
+st.dataframe(
+    history.drop(columns="reason").round({"rmse": 1, "baseline_rmse": 1, "champion_rmse": 1, "mae": 1, "mape": 2}),
+    hide_index=True,
+)
 st.plotly_chart(charts.version_metrics_chart(history), key="versions_chart")
 
 st.subheader("Promotion history")

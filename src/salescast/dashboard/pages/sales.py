@@ -10,6 +10,7 @@ from salescast.dashboard import charts, context
 from salescast.dashboard.sales_data import (
     SalesDatabaseMissing,
     outlier_weeks_frame,
+    partial_months,
     sales_overview,
     select_weekly,
     vegetables_by_sales,
@@ -59,7 +60,12 @@ if not weekly.empty:
         st.plotly_chart(charts.weekly_sales_chart(shown, mark_outliers=not remove_outliers), key="weekly_chart")
         monthly = context.monthly_sales(key, remove_outliers)
         monthly = monthly[monthly["vegetable"].isin(chosen)]
-        st.plotly_chart(charts.monthly_sales_chart(monthly, remove_outliers=remove_outliers), key="monthly_chart")
+        partial = partial_months(weekly)
+        figure = charts.monthly_sales_chart(monthly, remove_outliers=remove_outliers, partial=partial)
+        st.plotly_chart(figure, key="monthly_chart")
+        if partial:
+            names = ", ".join(month.strftime("%Y-%m") for month in partial)
+            st.caption(f"Ringed: {names} — months only partly covered by the weeks ingested so far.")
 
         st.subheader("Outlier weeks")
         flagged = outlier_weeks_frame(weekly, chosen)
