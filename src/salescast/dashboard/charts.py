@@ -156,15 +156,15 @@ def psi_chart(drift: pd.DataFrame, threshold: float | None) -> go.Figure:
 def performance_chart(performance: pd.DataFrame) -> go.Figure:
     """Champion and baseline RMSE and MAE by month."""
     figure = go.Figure()
-    for column, name, dash in (
-        ("champion_rmse", "champion RMSE", None),
-        ("baseline_rmse", "baseline RMSE", "dash"),
-        ("champion_mae", "champion MAE", None),
-        ("baseline_mae", "baseline MAE", "dash"),
+    for column, name, color, dash in (
+        ("champion_rmse", "champion RMSE", "#1f77b4", None),
+        ("baseline_rmse", "baseline RMSE", "#1f77b4", "dash"),
+        ("champion_mae", "champion MAE", "#2ca02c", None),
+        ("baseline_mae", "baseline MAE", "#2ca02c", "dash"),
     ):
+        line = {"color": color, "dash": dash}
         figure.add_trace(
-            go.Scatter(
-                x=performance["month"], y=performance[column], mode="lines+markers", name=name, line={"dash": dash}
-            )
+            go.Scatter(x=performance["month"], y=performance[column], mode="lines+markers", name=name, line=line)
         )
+    figure.update_xaxes(dtick="M1", tickformat="%Y-%m")
     return _layout(figure, "Performance over time", "error")
