@@ -1,4 +1,4 @@
-"""The Sales page's data functions on a small SQLite database filled through the ingestion service."""
+"""The Sales page's data functions on a small database (SQLite and PostgreSQL) filled through the ingestion service."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ from salescast.settings import Settings
 
 
 @pytest.fixture
-def store(sqlite_url):
+def store(database_url):
     # carrot: 20 ordinary weeks and one far above them; leek smaller; "pomme" (apple) unresolved.
     rows = [{"year_week": 202101 + week, "vegetable": "zanahoria", "sales": 10.0 + week % 3} for week in range(20)]
     rows += [{"year_week": 202121, "vegetable": "carrot", "sales": 500.0}]
     rows += [{"year_week": 202101 + week, "vegetable": "poireaux", "sales": 5.0} for week in range(3)]
     rows += [{"year_week": 202105, "vegetable": "pomme", "sales": 7.0}]
-    fill_sales_database(sqlite_url, rows=rows)
-    store = open_sales_store(Settings(database_url=sqlite_url, outlier_std_threshold=3))
+    fill_sales_database(database_url, rows=rows)
+    store = open_sales_store(Settings(database_url=database_url, outlier_std_threshold=3))
     yield store
     store.dispose()
 
