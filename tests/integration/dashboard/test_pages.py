@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -278,3 +280,22 @@ def test_every_page_lists_where_its_data_comes_from(monkeypatch, data):
         f"Reports: `{data.reports_dir}`",
     ]
     assert app.sidebar.button[0].label == "Refresh data"
+
+
+def test_drift_page_reads_a_report_written_by_salescast_monitor(monkeypatch, tmp_path):
+    """The fixture is the report.json `salescast monitor` (issue 6) wrote for the README's demo data."""
+    report = json.loads(
+        (Path(__file__).parents[2] / "fixtures" / "monitoring_report_salescast_monitor.json").read_text()
+    )
+    write_monitoring_report(tmp_path, report)
+    app = open_page(monkeypatch, {"SALESCAST_REPORTS_DIR": str(tmp_path)}, "drift")
+    drifted = [row["name"] for row in report["data_drift"] if row["drifted"]]
+    assert metrics(app) == {
+        "Month monitored": report["month"],
+        "Champion": f"v{report['champion']['version']}",
+        "Drifted features": f"{len(drifted)} / {len(report['data_drift'])}",
+        "Performance drift": "yes" if report["performance_drift"]["drifted"] else "no",
+    }
+    assert app.error[0].value.startswith(f"Drift in {report['month']}: {', '.join(drifted)}.")
+    assert table(app, "psi", "ks_pvalue")["name"].tolist() == [row["name"] for row in report["data_drift"]]
+    assert len(table(app, "champion_rmse")) == len(report["performance"])

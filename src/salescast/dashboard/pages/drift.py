@@ -55,10 +55,14 @@ thresholds = report["thresholds"]
 st.subheader("Data drift")
 drift = data_drift_frame(report)
 st.plotly_chart(charts.psi_chart(drift, thresholds.get("psi")), key="psi_chart")
-st.dataframe(drift.round(4), hide_index=True)
+st.dataframe(
+    drift.round({"psi": 4, "ks_statistic": 4}),
+    hide_index=True,
+    column_config={"ks_pvalue": st.column_config.NumberColumn("ks_pvalue", format="%.2e")},
+)
 st.caption(
-    f"Drifted: PSI ≥ {thresholds.get('psi')} or KS p-value < {thresholds.get('ks_pvalue')} "
-    "(reference: the champion's training months; current: the month monitored)."
+    f"Drifted as judged by the monitor with thresholds PSI {thresholds.get('psi')} and KS p-value "
+    f"{thresholds.get('ks_pvalue')}; reference: the champion's training months, current: {report['month']}."
 )
 
 st.subheader("Performance drift")
