@@ -294,6 +294,11 @@ class SalesStore:
         self._raw_cache = VersionedRowsCache(raw_sales, ["year_week", "vegetable"], ["sales"])
         self._monthly_cache = VersionedRowsCache(monthly_sales, ["year_month", "vegetable"], ["sales"])
         self._regular_monthly_cache = VersionedRowsCache(regular_monthly_sales, ["year_month", "vegetable"], ["sales"])
+        self._caches = {
+            "raw": self._raw_cache,
+            "monthly": self._monthly_cache,
+            "regular_monthly": self._regular_monthly_cache,
+        }
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -667,18 +672,28 @@ class SalesStore:
                 self._probe_connections.append(probe)
         return probe.execute(_VERSIONS_QUERY).fetchone()
 
-    def _cached_json(self, cache: VersionedRowsCache) -> bytes:
+    def _json_if_current(self, cache: VersionedRowsCache) -> bytes | None:
         versions = self._probe_versions()
-        if versions is not None:
-            current = cache.json_if_current(*versions)
-            if current is not None:
-                return current
+        return None if versions is None else cache.json_if_current(*versions)
+
+    def _cached_json(self, cache: VersionedRowsCache) -> bytes:
+        current = self._json_if_current(cache)
+        if current is not None:
+            return current
         with self._reading() as (connection, version, layout_version):
             return cache.json(connection, version, layout_version)
 
     def raw_sales_json(self) -> bytes:
         """Every row as received, ordered by (year_week, vegetable), as a JSON array."""
         return self._cached_json(self._raw_cache)
+
+    def json_if_current(self, layer: str) -> bytes | None:
+        """A layer's cached JSON (``raw``, ``monthly``, ``regular_monthly``) when a quick probe shows it current.
+
+        Cheap enough for an event loop on SQLite (no pool, no transaction); None means "ask the
+        blocking method" (``raw_sales_json`` / ``monthly_sales_json``), always so on PostgreSQL.
+        """
+        return self._json_if_current(self._caches[layer])
 
     def raw_sales(self) -> list[dict]:
         """Every row as received, ordered by (year_week, vegetable)."""
