@@ -109,3 +109,21 @@ def test_bad_configuration_explains_itself(tmp_path, overrides, message):
     _write_sales(tmp_path)
     with pytest.raises((ConfigError, DataValidationError, ValueError), match=message):
         make_predictions(_config(**overrides), base_dir=tmp_path)
+
+
+def test_forecaster_pickles_and_forecasts_past_the_last_month_for_every_item(tmp_path):
+    import pickle
+
+    from salescast.forecast.catalog import load_catalog
+    from salescast.forecast.pipeline import Forecaster
+
+    _write_sales(tmp_path)
+    catalog = load_catalog({"sales": "sales.csv"}, base_dir=tmp_path)
+    fitted = Forecaster("LightGBM").fit(catalog, catalog.months()[:-6])
+    restored = pickle.loads(pickle.dumps(fitted))
+    future = restored.predict(catalog, [pd.Timestamp("2022-01-01")])
+    assert future["item_id"].tolist() == [10, 20, 30, 40]
+    assert future["prediction"].notna().all()
+    pd.testing.assert_frame_equal(future, fitted.predict(catalog, [pd.Timestamp("2022-01-01")]))
+    frame = restored.feature_frame(catalog, [pd.Timestamp("2021-12-01")], items=[10, 99])
+    assert frame["item_id"].tolist() == [10, 99] and np.isnan(frame.loc[1, "last_month"])
