@@ -91,4 +91,5 @@ class TrackingStore:
         command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", self.uri]
         if self.artifact_root is not None:
             command += ["--default-artifact-root", self.artifact_root.as_uri()]
-        return [*command, "--host", host, "--port", str(port)]
+        # One worker: a local UI serves one person, and each worker takes seconds to import MLflow.
+        return [*command, "--workers", "1", "--host", host, "--port", str(port)]

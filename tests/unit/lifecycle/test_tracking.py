@@ -38,4 +38,4 @@ def test_sqlite_path_and_ui_command(tmp_path):
     assert command[1:5] == ["-m", "mlflow", "ui", "--backend-store-uri"]
     assert command[5] == f"sqlite:///{tmp_path}/m.db"
     assert command[command.index("--default-artifact-root") + 1] == (tmp_path / "artifacts").as_uri()
-    assert command[-4:] == ["--host", "127.0.0.1", "--port", "5001"]
+    assert command[-6:] == ["--workers", "1", "--host", "127.0.0.1", "--port", "5001"]
