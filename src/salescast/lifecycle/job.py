@@ -213,6 +213,23 @@ def _evaluate_champion(registry: ModelRegistry, catalog, plan: MonthPlan, actual
         return ChampionEvaluation(version, None, trained_on, f"{type(error).__name__}: {error}")
 
 
+def _decide(metrics: dict[str, float], baseline_rmse: float, champion: ChampionEvaluation, month: str):
+    """The promotion rule, plus what the rule cannot see: an unusable champion, a champion trained on ``month``."""
+    if champion.error:
+        beats = decide_promotion(metrics, baseline_rmse).beats_baseline
+        reason = (
+            f"kept champion v{champion.version}: it could not be evaluated on {month} "
+            f"({champion.error}); move the alias by hand if it is obsolete"
+        )
+        decision = PromotionDecision(False, reason, beats, [], champion.version)
+    else:
+        decision = decide_promotion(metrics, baseline_rmse, champion.metrics, champion.version)
+    if month in champion.trained_on:
+        warning = f"warning: champion v{champion.version} was trained on {month}, so its score there is optimistic"
+        decision = dataclasses.replace(decision, reason=f"{decision.reason} ({warning})")
+    return decision
+
+
 def run_training_job(
     config: PipelineConfig,
     settings: Settings,
@@ -269,22 +286,7 @@ def run_training_job(
     on_step("evaluating the champion on the same month")
     champion = _evaluate_champion(registry, catalog, plan, actual)
     champion_version, champion_metrics = champion.version, champion.metrics
-    baseline_rmse = baselines[GATE_BASELINE]["rmse"]
-    if champion.error:
-        beats = decide_promotion(metrics, baseline_rmse).beats_baseline
-        reason = (
-            f"kept champion v{champion_version}: it could not be evaluated on {format_month(plan.test_month)} "
-            f"({champion.error}); move the alias by hand if it is obsolete"
-        )
-        decision = PromotionDecision(False, reason, beats, [], champion_version)
-    else:
-        decision = decide_promotion(metrics, baseline_rmse, champion_metrics, champion_version)
-    if format_month(plan.test_month) in champion.trained_on:
-        decision = dataclasses.replace(
-            decision,
-            reason=f"{decision.reason} (warning: champion v{champion_version} was trained on "
-            f"{format_month(plan.test_month)}, so its score there is optimistic)",
-        )
+    decision = _decide(metrics, baselines[GATE_BASELINE]["rmse"], champion, format_month(plan.test_month))
 
     on_step("logging the run")
     analysis_frame = features.merge(predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
