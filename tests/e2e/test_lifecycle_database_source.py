@@ -1,4 +1,4 @@
-"""A sale posted to the ingestion API flows to a registered model version."""
+"""End to end: a sale posted to the ingestion API flows to a registered model version."""
 
 from __future__ import annotations
 
