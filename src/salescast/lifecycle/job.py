@@ -30,7 +30,6 @@ from salescast.lifecycle.error_analysis import analyze_errors, write_error_analy
 from salescast.lifecycle.months import (
     MonthPlan,
     format_month,
-    latest_complete_month,
     plan_months,
     shift_month,
 )
@@ -134,13 +133,14 @@ def prepare(
     catalog = data.catalog
     validate_monthly_sales(catalog.sales, source=data.description)
     months = catalog.months()
+    complete = months if data.complete_months is None else sorted(set(months) & set(data.complete_months))
     plan = plan_months(
-        months,
+        complete,
         test_month=test_month,
         train_months=train_months,
         window=window or config.window,
         skip_missing=skip_missing,
-        latest_complete=latest_complete_month(months, data.complete_months),
+        incomplete=sorted(set(months) - set(complete)),
     )
     catalog = catalog_until(catalog, plan.test_month)
     dates = catalog.sales["dates"]

@@ -200,7 +200,15 @@ def _load_database(source: DatabaseSource, settings) -> SourceData:
         weeks = {row["year_week"] for row in store.weekly_sales()}
     finally:
         store.dispose()
-    return SourceData(catalog_from_monthly(monthly), complete_months_from_weeks(weeks), source.describe())
+    complete = complete_months_from_weeks(weeks)
+    if complete:
+        # Months before the first complete one hold a few days of a week: as lags they would mislead.
+        first = complete[0]
+        leading = monthly["year_month"] < first.year * 100 + first.month
+        if leading.any():
+            logger.info("database source: dropping %d row(s) of partial months before %s", leading.sum(), first.date())
+        monthly = monthly[~leading]
+    return SourceData(catalog_from_monthly(monthly), complete, source.describe())
 
 
 def catalog_from_monthly(monthly: pd.DataFrame):
