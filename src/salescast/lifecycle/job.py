@@ -290,7 +290,7 @@ def run_training_job(
 
     on_step("logging the run")
     analysis_frame = features.merge(predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
-    run_id, model_uri = _log_run(
+    run_id, model_uri, model_id = _log_run(
         store, client, config, job_plan, forecaster, catalog, metrics, baselines, champion_metrics, analysis_frame
     )
 
@@ -304,7 +304,7 @@ def run_training_job(
         baselines=baselines,
         champion=champion_metrics,
     )
-    version = registry.register(model_uri, run_id, tags, promote=decision.promoted)
+    version = registry.register(model_uri, run_id, tags, promote=decision.promoted, model_id=model_id)
     client.set_tag(run_id, "registered_version", str(version.version))
     client.set_tag(run_id, "decision", decision.outcome)
     on_step("done")
@@ -347,8 +347,8 @@ def _log_run(
     baselines: dict[str, dict[str, float]],
     champion_metrics: dict[str, float] | None,
     analysis_frame: pd.DataFrame,
-) -> tuple[str, str]:
-    """Log params, metrics, error analysis and the pyfunc model in one run; returns (run id, model URI)."""
+) -> tuple[str, str, str]:
+    """Log params, metrics, error analysis and the pyfunc model in one run; returns (run id, model URI, model id)."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -402,7 +402,7 @@ def _log_run(
                 input_example=example,
                 pip_requirements=_requirements(),
             )
-    return run.info.run_id, info.model_uri
+    return run.info.run_id, info.model_uri, info.model_id
 
 
 @contextlib.contextmanager
