@@ -20,6 +20,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from salescast.forecast.config import ConfigError
     from salescast.lifecycle.months import MissingMonthsError, MonthFormatError
     from salescast.lifecycle.sources import PipelineConfigError
+    from salescast.lifecycle.tracking import StoreLockedError
     from salescast.lifecycle.validation import SalesValidationError
 
     return (
@@ -30,6 +31,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         ConfigError,
         DataValidationError,
         MlflowException,
+        StoreLockedError,
     )
 
 

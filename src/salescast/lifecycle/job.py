@@ -253,13 +253,27 @@ def run_training_job(
         skip_missing=skip_missing,
         data=data,
     )
-    plan = job_plan.plan
     if dry_run:
         return JobResult(job_plan=job_plan, dry_run=True)
     on_step("connecting to MLflow")
     store = TrackingStore.from_settings(settings)
     client = store.connect()
     registry = ModelRegistry(client, store.model_name)
+    with store.job_lock():  # overlapping runs on one local store queue up instead of racing
+        return _train_and_register(config, job_plan, catalog, store, client, registry, on_step)
+
+
+def _train_and_register(
+    config: PipelineConfig,
+    job_plan: JobPlan,
+    catalog,
+    store: TrackingStore,
+    client,
+    registry: ModelRegistry,
+    on_step: Step,
+) -> JobResult:
+    """Everything after the plan: reuse an identical version, or train, score, decide, log and register."""
+    plan = job_plan.plan
     existing = registry.version_with_fingerprint(job_plan.fingerprint)
     if existing is not None:
         logger.info("same data and config as version %s: nothing to train", existing.version)

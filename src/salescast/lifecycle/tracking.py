@@ -8,8 +8,11 @@ store is one self-contained folder. The registry uses the same URI as tracking.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,13 @@ from salescast.settings import Settings
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 ARTIFACTS_FOLDER = "artifacts"
+LOCK_NAME = "salescast-train.lock"
+LOCK_TIMEOUT_SECONDS = 3600.0
+
+
+class StoreLockedError(RuntimeError):
+    """Another training job kept the store locked for longer than the timeout."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +93,40 @@ class TrackingStore:
         location = self.artifact_root.as_uri() if self.artifact_root is not None else None
         logger.info("creating MLflow experiment %r (artifacts: %s)", self.experiment_name, location or "server default")
         return client.create_experiment(self.experiment_name, artifact_location=location)
+
+    @contextlib.contextmanager
+    def job_lock(self, timeout: float = LOCK_TIMEOUT_SECONDS):
+        """Hold an exclusive lock on a local store while a job registers (overlapping cron runs queue up).
+
+        A file lock beside the SQLite database; a server store (no local folder) is not locked.
+        Raises :class:`StoreLockedError` after ``timeout`` seconds of waiting.
+        """
+        if self.artifact_root is None:
+            yield
+            return
+        path = self.artifact_root.parent / LOCK_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            deadline = time.monotonic() + timeout
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreLockedError(
+                            f"another training job has held {path} for over {timeout:.0f} s; "
+                            "wait for it to finish (or remove the file if no job is running)"
+                        ) from None
+                    if not waited:
+                        logger.info("another training job is running on this store; waiting for it")
+                        waited = True
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ui_command(self, host: str, port: int) -> list[str]:
         """The ``mlflow ui`` command line serving this store."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from salescast.lifecycle.tracking import DEFAULT_TRACKING_URI, TrackingStore, sqlite_path
+import pytest
+
+from salescast.lifecycle.tracking import DEFAULT_TRACKING_URI, StoreLockedError, TrackingStore, sqlite_path
 from salescast.settings import Settings
 
 
@@ -39,3 +41,15 @@ def test_sqlite_path_and_ui_command(tmp_path):
     assert command[5] == f"sqlite:///{tmp_path}/m.db"
     assert command[command.index("--default-artifact-root") + 1] == (tmp_path / "artifacts").as_uri()
     assert command[-6:] == ["--workers", "1", "--host", "127.0.0.1", "--port", "5001"]
+
+
+def test_job_lock_is_exclusive_and_released(tmp_path):
+    store = TrackingStore(f"sqlite:///{tmp_path}/m.db", tmp_path / "artifacts", "e", "m")
+    with (
+        store.job_lock(),
+        pytest.raises(StoreLockedError, match="another training job has held"),
+        store.job_lock(timeout=0.3),
+    ):
+        pass
+    with store.job_lock(timeout=0.3):
+        assert (tmp_path / "salescast-train.lock").exists()
