@@ -43,3 +43,11 @@ def test_backtest_stops_at_a_missing_month_and_shows_the_months_done(tmp_path, m
     assert "month 2022-11: missing months for test month 2022-11" in text
     versions = store_client(mlflow_settings).search_model_versions("name='salescast-forecaster'")
     assert [version.tags["test_month"] for version in versions] == ["2022-10"]
+
+
+def test_an_empty_database_says_how_to_fill_it(tmp_path, sqlite_url):
+    config = write_pipeline(tmp_path / "pipeline.yaml", {"kind": "database", "database_url": sqlite_url})
+    result = CliRunner().invoke(app, ["train", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert f"the database {sqlite_url} has no sales yet" in text and "salescast import-sales FILE" in text
