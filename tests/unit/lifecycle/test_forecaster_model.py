@@ -8,7 +8,7 @@ import pytest
 from salescast.forecast.catalog import load_catalog
 from salescast.forecast.generate import generate_sales_data
 from salescast.forecast.pipeline import Forecaster
-from salescast.lifecycle.job import catalog_until
+from salescast.lifecycle.fingerprint import catalog_until
 from salescast.lifecycle.model import ForecasterModel, context_tables
 
 
