@@ -29,6 +29,7 @@ def weekly_rows(first_year: int = 2021, last_year: int = 2022) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow
 def test_posted_sales_train_a_registered_version(tmp_path, sqlite_url, mlflow_settings):
     with TestClient(create_app(Settings(database_url=sqlite_url))) as client:
         response = client.post("/post_sales", json=weekly_rows())
