@@ -34,7 +34,7 @@ from salescast.lifecycle.months import (
     plan_months,
     shift_month,
 )
-from salescast.lifecycle.promotion import GATE_BASELINE, decide_promotion
+from salescast.lifecycle.promotion import GATE_BASELINE, PromotionDecision, decide_promotion
 from salescast.lifecycle.registry import CHAMPION, HistoryEntry, ModelRegistry, decision_tags
 from salescast.lifecycle.sources import PipelineConfig, SourceData, load_source
 from salescast.lifecycle.tracking import TrackingStore
@@ -181,18 +181,36 @@ def _score(predictions: pd.DataFrame, actual: pd.DataFrame) -> dict[str, float]:
     return regression_metrics(joined["sales"].to_numpy(), joined["prediction"].to_numpy())
 
 
+@dataclass(frozen=True)
+class ChampionEvaluation:
+    """The champion scored on the test month; ``error`` says why it could not be (metrics then None)."""
+
+    version: str | None = None
+    metrics: dict[str, float] | None = None
+    trained_on: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
 def _evaluate_champion(registry: ModelRegistry, catalog, plan: MonthPlan, actual: pd.DataFrame):
-    """(version, metrics on the test month, training months) of the champion, or (None, None, []) if none."""
+    """Load the champion's model and score it on the test month (no champion: an empty evaluation).
+
+    A champion that cannot run on this data (e.g. its features read a table the source no longer
+    has) is reported, not raised: the job still registers the new version, which is then kept.
+    """
     import mlflow
 
     champion = registry.version_by_alias(CHAMPION)
     if champion is None:
-        return None, None, []
-    model = mlflow.pyfunc.load_model(f"models:/{registry.name}@{CHAMPION}")
-    forecaster = model.unwrap_python_model().forecaster
-    predictions = forecaster.predict(catalog, [plan.test_month])
+        return ChampionEvaluation()
+    version = str(champion.version)
     trained_on = [month for month in champion.tags.get("train_months", "").split(",") if month]
-    return str(champion.version), _score(predictions, actual), trained_on
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{registry.name}@{CHAMPION}")
+        predictions = model.unwrap_python_model().forecaster.predict(catalog, [plan.test_month])
+        return ChampionEvaluation(version, _score(predictions, actual), trained_on)
+    except Exception as error:  # any failure of the old model is a fact to record, not a crash
+        logger.warning("champion v%s cannot be evaluated on %s: %s", version, format_month(plan.test_month), error)
+        return ChampionEvaluation(version, None, trained_on, f"{type(error).__name__}: {error}")
 
 
 def run_training_job(
@@ -249,9 +267,19 @@ def run_training_job(
     }
 
     on_step("evaluating the champion on the same month")
-    champion_version, champion_metrics, champion_trained_on = _evaluate_champion(registry, catalog, plan, actual)
-    decision = decide_promotion(metrics, baselines[GATE_BASELINE]["rmse"], champion_metrics, champion_version)
-    if format_month(plan.test_month) in champion_trained_on:
+    champion = _evaluate_champion(registry, catalog, plan, actual)
+    champion_version, champion_metrics = champion.version, champion.metrics
+    baseline_rmse = baselines[GATE_BASELINE]["rmse"]
+    if champion.error:
+        beats = decide_promotion(metrics, baseline_rmse).beats_baseline
+        reason = (
+            f"kept champion v{champion_version}: it could not be evaluated on {format_month(plan.test_month)} "
+            f"({champion.error}); move the alias by hand if it is obsolete"
+        )
+        decision = PromotionDecision(False, reason, beats, [], champion_version)
+    else:
+        decision = decide_promotion(metrics, baseline_rmse, champion_metrics, champion_version)
+    if format_month(plan.test_month) in champion.trained_on:
         decision = dataclasses.replace(
             decision,
             reason=f"{decision.reason} (warning: champion v{champion_version} was trained on "

@@ -34,6 +34,15 @@ def sqlite_path(uri: str) -> Path | None:
     return Path(uri[len(prefix) :].split("?", 1)[0])
 
 
+def _route_mlflow_logs() -> None:
+    """Once the application has configured logging, send MLflow's records through it (one log format)."""
+    if not logging.getLogger().handlers:
+        return
+    mlflow_logger = logging.getLogger("mlflow")
+    mlflow_logger.handlers.clear()
+    mlflow_logger.propagate = True
+
+
 @dataclass(frozen=True)
 class TrackingStore:
     """One MLflow store: its URI, the local artifact folder (None for a server) and the names used in it."""
@@ -63,6 +72,7 @@ class TrackingStore:
             database.parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
+        _route_mlflow_logs()
         return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     def experiment_id(self, client) -> str:
