@@ -242,3 +242,7 @@ _register_forecast(app, generate_app)
 from salescast.lifecycle.cli import register as _register_lifecycle  # noqa: E402
 
 _register_lifecycle(app, generate_app)
+
+from salescast.monitoring.cli import register as _register_monitoring  # noqa: E402
+
+_register_monitoring(app, generate_app)
