@@ -93,7 +93,7 @@ class _Cache:
     items_by_text: dict[str, Any]
     first_month: pd.Timestamp
     months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
-    paths: dict[Any, pd.DataFrame] = field(default_factory=dict)
+    paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
 
 
 class ForecastService:
@@ -215,20 +215,20 @@ class ForecastService:
         champion, cache = self._state()
         item = self._item(cache, item_text)
         key = ALL_ITEMS if item is None else item
-        path = cache.paths.get(key)
-        if path is None or path["dates"].nunique() < horizon:
+        steps = cache.paths.get(key)
+        if steps is None or len(steps) < horizon:
             with self._lock:
-                path = cache.paths.get(key)
-                if path is None or path["dates"].nunique() < horizon:
+                steps = cache.paths.get(key)
+                if steps is None or len(steps) < horizon:
                     catalog = cache.catalog if item is None else subset_items(cache.catalog, [item])
                     path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon)
-                    path = path.sort_values(["dates", "item_id"], ignore_index=True)
-                    cache.paths[key] = path
-        wanted = path[path["dates"] <= shift_month(cache.last_month, horizon)]
-        months = [format_month(month) for month in wanted["dates"]]
-        return self._rows(
-            zip(months, wanted["item_id"].tolist(), wanted["prediction"].tolist(), strict=True), champion.version
-        )
+                    steps = [
+                        [(format_month(month), name, value) for name, value in zip(
+                            group["item_id"].tolist(), group["prediction"].tolist(), strict=True)]
+                        for month, group in path.sort_values(["dates", "item_id"]).groupby("dates", sort=True)
+                    ]  # fmt: skip
+                    cache.paths[key] = steps
+        return self._rows((row for step in steps[:horizon] for row in step), champion.version)
 
     def describe(self) -> dict[str, Any]:
         """The served champion (or why none) for ``/health``."""
