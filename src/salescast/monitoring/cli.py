@@ -25,26 +25,27 @@ def _number(value) -> str:
 
 def print_summary(console, report: dict, folder: Path, run_id: str | None) -> None:
     """The drift table, the performance table and the verdict."""
-    from rich import box
-    from rich.table import Table
+    from salescast.lifecycle.cli import _compact_table
 
     champion = report["champion"]
     who = f"{champion['name']} v{champion['version']}" if champion else "no champion"
-    table = Table(title=f"Drift {report['month']} vs training window ({who})", box=box.SIMPLE_HEAD)
-    for name, justify in [("name", "left"), ("kind", "left"), ("PSI", "right"), ("KS", "right"),
-                          ("KS p", "right"), ("rows ref/cur", "right"), ("drifted", "left")]:  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=True)
+    table = _compact_table(
+        f"Drift {report['month']} vs training window ({who})",
+        [("name", "left"), ("kind", "left"), ("PSI", "right"), ("KS", "right"), ("KS p", "right"),
+         ("ref/cur", "right"), ("drift", "left")],
+    )  # fmt: skip
     for row in report["data_drift"]:
         flag = "[bold red]yes[/bold red]" if row["drifted"] else "[green]no[/green]"
         table.add_row(
-            row["name"], row["kind"], _number(row["psi"]), _number(row["ks_statistic"]), _number(row["ks_pvalue"]),
+            row["name"], row["kind"][:4], _number(row["psi"]), _number(row["ks_statistic"]), _number(row["ks_pvalue"]),
             f"{row['reference_rows']}/{row['current_rows']}", flag,
         )  # fmt: skip
     console.print(table)
     if report["performance"]:
-        performance = Table(title="Champion vs SameMonthLastYearSales", box=box.SIMPLE_HEAD)
-        for name in ("month", "champion RMSE", "baseline RMSE", "champion MAE", "baseline MAE", "rows"):
-            performance.add_column(name, justify="left" if name == "month" else "right")
+        names = ("month", "champion RMSE", "baseline RMSE", "champion MAE", "baseline MAE", "rows")
+        performance = _compact_table(
+            "Champion vs SameMonthLastYearSales", [(name, "left" if name == "month" else "right") for name in names]
+        )
         for row in report["performance"]:
             performance.add_row(
                 row["month"], _number(row["champion_rmse"]), _number(row["baseline_rmse"]),
