@@ -25,6 +25,7 @@ from salescast.monitoring.performance import month_performance, performance_drif
 from salescast.monitoring.report import log_to_mlflow, write_report
 from salescast.serving.champion import ChampionHolder
 from salescast.serving.data import ServingData
+from salescast.serving.forecasts import with_champion_context
 from salescast.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def run_monitoring(
             "training_month": champion.training_month,
         }
         trained_on = [parse_month(text) for text in champion.train_months]
+        catalog = with_champion_context(snapshot.catalog, champion)
         drift, reference, current = data_drift(champion.forecaster, catalog, trained_on, month, thresholds)
         report["data_drift"] = [row.as_dict() for row in drift]
         months = scored_months(catalog.months(), trained_on, month, window)

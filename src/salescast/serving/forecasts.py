@@ -60,6 +60,23 @@ def subset_items(catalog, items: Sequence) -> Any:
     return dataclasses.replace(catalog, **changes)
 
 
+def with_champion_context(catalog, champion: Champion):
+    """``catalog`` plus the exogenous tables the champion was trained with that the source lacks.
+
+    A champion trained on a CSV catalog with marketing keeps its marketing table (see
+    :mod:`salescast.lifecycle.model`); a source without one would otherwise make its features fail.
+    """
+    missing = {
+        name: table
+        for name, table in champion.context.items()
+        if getattr(catalog, name, None) is None and table is not None
+    }
+    if not missing:
+        return catalog
+    logger.info("using the champion's training-time %s tables", sorted(missing))
+    return dataclasses.replace(catalog, **missing)
+
+
 def recursive_forecast(forecaster, catalog, last_month: pd.Timestamp, horizon: int, items=None) -> pd.DataFrame:
     """Predictions for ``last_month + 1 … last_month + horizon`` (see the module docstring for the rules).
 
@@ -124,15 +141,7 @@ class ForecastService:
 
     @staticmethod
     def _new_cache(key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
-        catalog = snapshot.catalog
-        missing = {
-            name: table
-            for name, table in champion.context.items()
-            if getattr(catalog, name, None) is None and table is not None
-        }
-        if missing:  # tables the model reads but the serving source lacks: those it was trained with
-            logger.info("using the champion's training-time %s tables", sorted(missing))
-            catalog = dataclasses.replace(catalog, **missing)
+        catalog = with_champion_context(snapshot.catalog, champion)
         items = catalog.items()
         return _Cache(
             key=key,

@@ -88,6 +88,15 @@ def test_month_and_horizon_forecasts_of_the_champion(settings, pipeline, champio
         every = client.get("/forecast", params={"horizon": 2}).json()
         assert len(every) == 8 and every[2]["prediction"] == pytest.approx(path[0]["prediction"])
 
+        # January's sales arrive in the CSV: the next request forecasts from them, no restart.
+        sales = pipeline.parent / "data" / "sales.csv"
+        frame = pd.read_csv(sales)
+        january = frame[frame["dates"] == "2022-12-01"].assign(dates="2023-01-01")
+        pd.concat([frame, january]).to_csv(sales, index=False)
+        moved = client.get("/forecast", params={"item_id": "3", "horizon": 1}).json()
+        assert [row["month"] for row in moved] == ["2023-02"]
+        assert client.get("/forecast", params={"month": "2023-02"}).status_code == 200
+
 
 BAD_REQUESTS = [
     ({"month": "2023-13"}, 422, "YYYY-MM"),
