@@ -1,4 +1,4 @@
-"""The generated vegetable feed posted over HTTP → the monthly job on the database source → the champion
+"""The generated vegetable feed posted over HTTP → ``salescast train`` on the database source → the champion
 answers /forecast → a newly promoted version answers without a restart (reload endpoint and watcher)."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_pipeline
 from tests.serving_support import wait_for_champion, wait_for_forecast_version
+from typer.testing import CliRunner
 
 from salescast.api.app import create_app
+from salescast.cli import app
 from salescast.ingest.csv_import import read_sales_csv
 from salescast.ingest.generate import write_vegetable_csv
 from salescast.lifecycle.job import run_training_job
@@ -38,9 +40,12 @@ def test_posted_feed_trains_a_champion_that_serves_and_is_replaced_without_resta
             assert client.post("/post_sales", json=rows[start : start + 1000]).status_code == 200
         assert client.get("/forecast", params={"month": "2024-01"}).status_code == 503  # no champion yet
 
-        config = load_pipeline_config(pipeline)
-        first = run_training_job(config, settings, test_month=parse_month("2022-06"))
-        assert (first.version, first.decision) == ("1", "promoted")
+        env = {"SALESCAST_MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri}
+        trained = CliRunner().invoke(
+            app, ["train", "--config", str(pipeline), "--test-month", "2022-06"], env=env, terminal_width=200
+        )
+        assert trained.exit_code == 0, trained.output
+        assert "Version 1: promoted" in trained.output
         assert client.post("/admin/reload_model", headers=admin).json()["champion"]["version"] == "1"
 
         # 2023-W52 ends on Sunday 31 December 2023: the latest complete month, so forecasts start in January.
@@ -53,7 +58,7 @@ def test_posted_feed_trains_a_champion_that_serves_and_is_replaced_without_resta
         peak = max(tomato, key=lambda row: row["prediction"])["month"]
         assert peak in {"2024-06", "2024-07", "2024-08"}  # the tomato season (peak week 30) survives recursion
 
-        second = run_training_job(config, settings)  # the latest complete month, 2023-12
+        second = run_training_job(load_pipeline_config(pipeline), settings)  # the latest complete month, 2023-12
         assert second.version == "2" and second.job_plan.plan.test_month == parse_month("2023-12")
         # The rule keeps v1 here (Ridge trails it on 2023-12); an operator promotes v2 by moving the alias.
         store_client(settings).set_registered_model_alias(MODEL, "champion", "2")
