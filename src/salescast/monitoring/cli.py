@@ -52,6 +52,8 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
                 _number(row["champion_mae"]), _number(row["baseline_mae"]), str(row["rows"]),
             )  # fmt: skip
         console.print(performance)
+    if champion is None:
+        console.print(f"[yellow]Nothing to monitor: {report['performance_drift']['reason']}[/yellow]")
     verdict = report["performance_drift"]
     console.print(f"Performance: {'[bold red]drift[/bold red]' if verdict['drifted'] else 'ok'} — {verdict['reason']}")
     if report["retrained"]:

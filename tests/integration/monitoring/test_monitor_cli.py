@@ -84,3 +84,18 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
 
     wrong = monitor(tmp_path, mlflow_settings, "--month", "2030-01")
     assert wrong.exit_code == 2 and "latest complete month is 2022-12" in wrong.output
+
+
+def test_without_a_champion_the_report_says_so_and_nothing_drifts(tmp_path, pipeline, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["monitor", "--config", str(pipeline)],
+        env={"SALESCAST_REPORTS_DIR": str(tmp_path / "reports")},
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Nothing to monitor: no champion: no MLflow store at mlruns/mlflow.db" in result.output
+    report = json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text())
+    assert report["champion"] is None and report["data_drift"] == [] and report["drifted"] is False
+    assert not (tmp_path / "mlruns").exists()  # monitoring never creates an MLflow store
