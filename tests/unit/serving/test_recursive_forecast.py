@@ -48,9 +48,7 @@ def test_steps_feed_the_next_step(forecaster):
         stock=catalog.stock.iloc[:0],
     )
     february = forecaster.predict(extended, [pd.Timestamp("2023-02-01")], items=[1, 2, 3])
-    assert path[path["dates"] == "2023-02-01"]["prediction"].tolist() == pytest.approx(
-        february["prediction"].tolist()
-    )
+    assert path[path["dates"] == "2023-02-01"]["prediction"].tolist() == pytest.approx(february["prediction"].tolist())
 
 
 def test_no_stock_cap_after_the_stock_data_ends(forecaster):
