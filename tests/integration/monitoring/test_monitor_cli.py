@@ -86,16 +86,12 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert wrong.exit_code == 2 and "latest complete month is 2022-12" in wrong.output
 
 
-def test_without_a_champion_the_report_says_so_and_nothing_drifts(tmp_path, pipeline, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(
-        app,
-        ["monitor", "--config", str(pipeline)],
-        env={"SALESCAST_REPORTS_DIR": str(tmp_path / "reports")},
-        terminal_width=200,
-    )
+def test_without_a_champion_the_report_says_so_and_nothing_drifts(tmp_path, pipeline):
+    store = tmp_path / "mlruns" / "mlflow.db"
+    env = {"SALESCAST_REPORTS_DIR": str(tmp_path / "reports"), "SALESCAST_MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
+    result = CliRunner().invoke(app, ["monitor", "--config", str(pipeline)], env=env, terminal_width=300)
     assert result.exit_code == 0, result.output
-    assert "Nothing to monitor: no champion: no MLflow store at mlruns/mlflow.db" in result.output
+    assert f"Nothing to monitor: no champion: no MLflow store at {store}" in result.output.replace("\n", "")
     report = json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text())
     assert report["champion"] is None and report["data_drift"] == [] and report["drifted"] is False
-    assert not (tmp_path / "mlruns").exists()  # monitoring never creates an MLflow store
+    assert not store.parent.exists()  # monitoring never creates an MLflow store
