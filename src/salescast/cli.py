@@ -195,3 +195,7 @@ _register_lifecycle(app, generate_app)
 from salescast.bench.cli import register as _register_bench  # noqa: E402
 
 _register_bench(app, generate_app)
+
+from salescast.monitoring.cli import register as _register_monitoring  # noqa: E402
+
+_register_monitoring(app, generate_app)

@@ -693,6 +693,17 @@ class SalesStore:
                 self._probe_connections.append(probe)
         return probe.execute(_VERSIONS_QUERY).fetchone()
 
+    def data_version(self) -> tuple[int, int]:
+        """(write version, layout version): changes whenever any stored row changes; microseconds on SQLite.
+
+        Consumers that derive something from the tables (the forecasting catalog) rebuild it only when this moves.
+        """
+        versions = self._probe_versions()
+        if versions is not None:
+            return int(versions[0]), int(versions[1])
+        with self._reading() as (_, version, layout_version):
+            return int(version), int(layout_version)
+
     def _json_if_current(self, cache: VersionedRowsCache) -> bytes | None:
         versions = self._probe_versions()
         return None if versions is None else cache.json_if_current(*versions)
