@@ -69,5 +69,12 @@ def isolated_settings(monkeypatch):
         if name.startswith("SALESCAST_") and not name.startswith(("SALESCAST_TEST_", "SALESCAST_REQUIRE_")):
             monkeypatch.delenv(name)
     get_settings.cache_clear()
+    # mlflow.set_tracking_uri/set_registry_uri export these: without this, one test's store leaks into the next
+    # (every API started later would watch that store for a champion).
+    leaked = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {name: os.environ.pop(name) for name in leaked if name in os.environ}
     yield
+    for name in leaked:
+        os.environ.pop(name, None)
+    os.environ.update(saved)
     get_settings.cache_clear()

@@ -14,8 +14,6 @@ from salescast import __version__
 app = typer.Typer(help="salescast: sales ingestion, forecasting and model lifecycle.", no_args_is_help=True)
 generate_app = typer.Typer(help="Write synthetic data sets with known structure.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
-bench_app = typer.Typer(help="Load benchmarks (need a checkout and the dev dependencies).", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
 
 console = Console()
 error_console = Console(stderr=True, style="bold red")
@@ -186,55 +184,6 @@ def generate_vegetables(
     console.print(f"[green]Wrote[/green] {out}: {summary}")
 
 
-@bench_app.command("ingest")
-def bench_ingest(
-    duration: int = typer.Option(60, min=5, max=3600, help="Seconds of load, for the service and for the ceiling."),
-    users: int = typer.Option(32, min=1, max=1000, help="Concurrent Locust users (no wait between requests)."),
-    workers: int = typer.Option(1, min=1, max=16, help="Server worker processes."),
-    rate: float = typer.Option(0, min=0, help="Hold this many requests/s in total instead of as many as possible."),
-    database_url: str | None = typer.Option(
-        None, help="Default: a new SQLite file. PostgreSQL: a dedicated 'salescast_bench' schema, recreated."
-    ),
-    ceiling: bool = typer.Option(True, help="Also measure the same routes answering constants."),
-) -> None:
-    """Mixed ingestion load (2 posts : 1 raw read : 1 monthly read) with Locust on a fresh database."""
-    from rich.table import Table
-
-    from salescast.bench.ingest import BenchmarkError, IngestBenchmark
-
-    benchmark = IngestBenchmark(
-        duration=duration, users=users, workers=workers, rate=rate, database_url=database_url, ceiling=ceiling
-    )
-    try:
-        report = benchmark.run(progress=lambda message: console.print(f"[cyan]…[/cyan] {message}"))
-    except BenchmarkError as error:
-        fail(str(error))
-    for label in ("service", "ceiling"):
-        result = report[label]
-        if result is None:
-            continue
-        table = Table(title=f"{label} ({report['backend'] if label == 'service' else 'constant answers'})")
-        for column in ("endpoint", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms"):
-            table.add_column(column, justify="left" if column == "endpoint" else "right")
-        for stats in [*result["endpoints"], result["total"]]:
-            table.add_row(
-                stats["name"], str(stats["requests"]), str(stats["failures"]), f"{stats['requests_per_s']:.0f}",
-                f"{stats['p50_ms']:.0f}", f"{stats['p95_ms']:.0f}", f"{stats['p99_ms']:.0f}",
-            )  # fmt: skip
-        console.print(table)
-        console.print(f"CPU seconds: server {result['server_cpu_s']}, locust {result['locust_cpu_s']}")
-    integrity = report["integrity"]
-    console.print(
-        f"Acknowledged keys {integrity['acknowledged_keys']}, stored raw rows {integrity['stored_raw_rows']}, "
-        f"lost {integrity['lost_rows']}; monthly totals equal cleaned weekly totals."
-    )
-    if report["fraction_of_ceiling"] is not None:
-        console.print(f"Throughput: {report['fraction_of_ceiling']:.0%} of the ceiling.")
-    console.print(f"Saved {report['path']}")
-    if report["service"]["total"]["failures"]:
-        fail(f"{report['service']['total']['failures']} requests failed: {report['service']['failures_sample']}")
-
-
 from salescast.forecast.cli import register as _register_forecast  # noqa: E402
 
 _register_forecast(app, generate_app)
@@ -242,6 +191,14 @@ _register_forecast(app, generate_app)
 from salescast.lifecycle.cli import register as _register_lifecycle  # noqa: E402
 
 _register_lifecycle(app, generate_app)
+
+from salescast.bench.cli import register as _register_bench  # noqa: E402
+
+_register_bench(app, generate_app)
+
+from salescast.monitoring.cli import register as _register_monitoring  # noqa: E402
+
+_register_monitoring(app, generate_app)
 
 from salescast.dashboard.cli import register as _register_dashboard  # noqa: E402
 

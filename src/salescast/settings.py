@@ -55,6 +55,34 @@ class Settings(BaseSettings):
         min_length=1,
         description="MLflow registered model whose versions the monthly job creates (aliases champion/challenger).",
     )
+    pipeline_config: Path | None = Field(
+        default=None,
+        description="pipeline.yaml whose source the API forecasts from; unset: the ingestion database "
+        "(database_url, outliers kept). Point it at the file `salescast train` uses.",
+    )
+    champion_poll_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the API checks the registry's champion alias; 0 disables the watcher "
+        "(POST /admin/reload_model still reloads).",
+    )
+    forecast_max_horizon: int = Field(default=24, ge=1, le=120, description="Largest horizon GET /forecast accepts.")
+    reports_dir: Path = Field(default=Path("reports"), description="Folder of the monitoring reports.")
+    drift_psi_threshold: float = Field(default=0.2, gt=0, description="A distribution drifted when PSI exceeds this…")
+    drift_ks_pvalue: float = Field(
+        default=0.01, gt=0, lt=1, description="…and the two-sample KS test's p-value is below this."
+    )
+    drift_psi_bins: int = Field(
+        default=10, ge=2, le=100, description="Most quantile bins of PSI (fewer when samples are small)."
+    )
+    performance_window_months: int = Field(
+        default=3, ge=1, description="Months with actuals over which champion and baseline errors are pooled."
+    )
+    performance_tolerance: float = Field(
+        default=0.0,
+        ge=0,
+        description="Performance drift when the champion's RMSE exceeds the baseline's by more than this fraction.",
+    )
     log_level: str = "INFO"
     access_log: bool = Field(default=False, description="Log every HTTP request (costs ~10% of throughput).")
 

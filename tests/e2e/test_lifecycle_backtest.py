@@ -39,6 +39,10 @@ def test_backtest_chains_promotions_and_reruns_for_free(tmp_path, mlflow_setting
     chart = tmp_path / "reports" / "backtest_2021-01_2021-06.png"
     assert chart.read_bytes()[:4] == b"\x89PNG"
     client = store_client(mlflow_settings)
+    experiment = client.get_experiment_by_name("salescast-lifecycle").experiment_id
+    (backtest_run,) = client.search_runs([experiment], "tags.job = 'backtest'")
+    logged = {item.path for item in client.list_artifacts(backtest_run.info.run_id, "backtest")}
+    assert logged == {"backtest/backtest_2021-01_2021-06.png", "backtest/backtest_2021-01_2021-06.json"}
     versions = sorted(client.search_model_versions(f"name='{MODEL}'"), key=lambda version: int(version.version))
     assert [version.tags["test_month"] for version in versions] == MONTHS
     champion = None

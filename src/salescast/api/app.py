@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from salescast import __version__
-from salescast.api import health, ingest
+from salescast.api import forecast, health, ingest
 from salescast.api.limits import RequestSizeLimit
 from salescast.ingest.service import IngestService
 from salescast.ingest.store import open_store
+from salescast.serving.runtime import ServingRuntime
 from salescast.settings import Settings, get_settings
 
 
@@ -23,7 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = open_store(settings)
         store.migrate()
         app.state.ingest_service = IngestService(store)
+        app.state.serving = ServingRuntime.start(settings, store)
         yield
+        app.state.serving.stop()
         app.state.ingest_service.close()
 
     app = FastAPI(
@@ -35,5 +38,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(ingest.router)
+    app.include_router(forecast.router)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -12,12 +12,28 @@ router = APIRouter(tags=["health"])
 
 @route(router, "/health", ["GET"])
 def health(request: Request) -> Response:
-    """Service status and database reachability; 503 when the database does not answer."""
+    """Service status, database reachability (503 when it does not answer) and the served champion."""
+    champion = _champion(request)
     try:
         request.app.state.ingest_service.store.ping()
     except Exception as error:
         return json_response(
-            {"status": "degraded", "database": f"unreachable: {type(error).__name__}", "version": __version__},
+            {
+                "status": "degraded",
+                "database": f"unreachable: {type(error).__name__}",
+                "version": __version__,
+                "champion": champion,
+            },
             status_code=503,
         )
-    return json_response({"status": "ok", "database": "ok", "version": __version__})
+    return json_response({"status": "ok", "database": "ok", "version": __version__, "champion": champion})
+
+
+def _champion(request: Request) -> dict:
+    """The served champion's name, version and training month, or why there is none."""
+    runtime = getattr(request.app.state, "serving", None)
+    if runtime is None:
+        return {"status": "unavailable", "detail": "forecasting is starting"}
+    if runtime.forecasts is None:
+        return {"status": "unavailable", "detail": runtime.error}
+    return runtime.forecasts.describe()

@@ -40,9 +40,9 @@ async def post_sales(request: Request) -> Response:
 
 
 @route(router, "/get_raw_sales", ["GET"])
-def get_raw_sales(service: IngestService = Depends(ingest_service)) -> Response:
+async def get_raw_sales(service: IngestService = Depends(ingest_service)) -> Response:
     """Rows exactly as received, ordered by (year_week, vegetable)."""
-    return Response(service.raw_sales_json(), media_type="application/json")
+    return Response(await service.raw_sales_json_async(), media_type="application/json")
 
 
 @route(router, "/get_weekly_sales", ["GET"])
@@ -56,12 +56,13 @@ def get_weekly_sales(
 
 
 @route(router, "/get_monthly_sales", ["GET"])
-def get_monthly_sales(
+async def get_monthly_sales(
     remove_outliers: bool = Query(False, description="Leave outlier weeks out before aggregating."),
     service: IngestService = Depends(ingest_service),
 ) -> Response:
     """Monthly sales; a week spanning two months gives each the share of its days it holds."""
-    return Response(service.monthly_sales_json(remove_outliers=remove_outliers), media_type="application/json")
+    body = await service.monthly_sales_json_async(remove_outliers=remove_outliers)
+    return Response(body, media_type="application/json")
 
 
 @route(router, "/unknown_vegetables", ["GET"])

@@ -33,7 +33,7 @@ def _constant_bodies() -> dict[str, bytes]:
 
 
 def create_ceiling_app() -> FastAPI:
-    """The ingestion routes, declared as the real ones are (async post, threaded reads), answering constants."""
+    """The ingestion routes, declared as the real ones are (async handlers), answering constants."""
     bodies = _constant_bodies()
     router = APIRouter()
 
@@ -43,11 +43,11 @@ def create_ceiling_app() -> FastAPI:
         return Response(bodies["post"], media_type="application/json")
 
     @route(router, "/get_raw_sales", ["GET"])
-    def get_raw_sales() -> Response:
+    async def get_raw_sales() -> Response:
         return Response(bodies["raw"], media_type="application/json")
 
     @route(router, "/get_monthly_sales", ["GET"])
-    def get_monthly_sales(remove_outliers: bool = False) -> Response:
+    async def get_monthly_sales(remove_outliers: bool = False) -> Response:
         return Response(bodies["monthly"], media_type="application/json")
 
     @route(router, "/health", ["GET"])

@@ -76,6 +76,10 @@ class IngestService:
     def raw_sales_json(self) -> bytes:
         return self.store.raw_sales_json()
 
+    async def raw_sales_json_async(self) -> bytes:
+        """The raw layer's JSON without leaving the event loop when the cache is current (SQLite)."""
+        return self.store.json_if_current("raw") or await asyncio.to_thread(self.store.raw_sales_json)
+
     def weekly_sales(self, *, with_outlier_flag: bool = False, remove_outliers: bool = False) -> list[dict]:
         return self.store.weekly_sales(with_outlier_flag=with_outlier_flag, remove_outliers=remove_outliers)
 
@@ -84,6 +88,11 @@ class IngestService:
 
     def monthly_sales_json(self, *, remove_outliers: bool = False) -> bytes:
         return self.store.monthly_sales_json(remove_outliers=remove_outliers)
+
+    async def monthly_sales_json_async(self, *, remove_outliers: bool = False) -> bytes:
+        """The monthly layer's JSON without leaving the event loop when the cache is current (SQLite)."""
+        current = self.store.json_if_current("regular_monthly" if remove_outliers else "monthly")
+        return current or await asyncio.to_thread(self.store.monthly_sales_json, remove_outliers=remove_outliers)
 
     def unknown_vegetables(self) -> list[dict]:
         return self.store.unknown_vegetables()

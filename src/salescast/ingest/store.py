@@ -294,6 +294,11 @@ class SalesStore:
         self._raw_cache = VersionedRowsCache(raw_sales, ["year_week", "vegetable"], ["sales"])
         self._monthly_cache = VersionedRowsCache(monthly_sales, ["year_month", "vegetable"], ["sales"])
         self._regular_monthly_cache = VersionedRowsCache(regular_monthly_sales, ["year_month", "vegetable"], ["sales"])
+        self._caches = {
+            "raw": self._raw_cache,
+            "monthly": self._monthly_cache,
+            "regular_monthly": self._regular_monthly_cache,
+        }
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -312,7 +317,7 @@ class SalesStore:
             ).scalar_one()
             if stored == self.outlier_std_threshold:
                 return
-            version = self._next_version(connection)
+            version, _ = self._next_version(connection)
             connection.execute(weekly_sales.update().values(is_outlier=self._is_outlier()))
             connection.execute(regular_monthly_sales.delete())
             connection.execute(
@@ -383,15 +388,16 @@ class SalesStore:
             yield connection
 
     @staticmethod
-    def _next_version(connection: Connection) -> int:
-        """Take the next write version; the rows this transaction writes are stamped with it."""
+    def _next_version(connection: Connection) -> tuple[int, int]:
+        """Take the next write version (the rows this transaction writes are stamped with it); with the layout."""
         statement = (
             ingest_state.update()
             .where(ingest_state.c.id == 1)
             .values(version=ingest_state.c.version + 1)
-            .returning(ingest_state.c.version)
+            .returning(ingest_state.c.version, ingest_state.c.layout_version)
         )
-        return connection.execute(statement).scalar_one()
+        version, layout_version = connection.execute(statement).one()
+        return version, layout_version
 
     @staticmethod
     def _layout_changed(connection: Connection) -> None:
@@ -424,7 +430,7 @@ class SalesStore:
             return [UpsertCounts(0, 0, 0) for _ in batches]
         names = {vegetable: name_key(vegetable) for _, vegetable in keys}
         with self._writing() as connection:
-            version = self._next_version(connection)
+            version, layout_version = self._next_version(connection)
             state = self._existing_raw(connection, keys)
             aliases = self._aliases_for(connection, set(names.values()))
             canonical_of = {vegetable: aliases.get(key) or resolve(vegetable) for vegetable, key in names.items()}
@@ -466,13 +472,19 @@ class SalesStore:
                 ["year_week", "vegetable"],
                 ["sales", "name_key", "canonical", "version"],
             )
-            self._refresh_derived(connection, touched, version)
+            monthly_changes = self._refresh_derived(connection, touched, version)
+        if monthly_changes is not None:
+            monthly, regular_monthly = monthly_changes
+            raw = [(row["year_week"], row["vegetable"], row["sales"]) for row in to_write.values()]
+            self._raw_cache.push(version, layout_version, raw)
+            self._monthly_cache.push(version, layout_version, monthly)
+            self._regular_monthly_cache.push(version, layout_version, regular_monthly)
         return results
 
     def add_alias(self, alias_key: str, vegetable: str) -> int:
         """Map a name key to ``vegetable`` for past and future rows; returns how many raw rows it re-mapped."""
         with self._writing() as connection:
-            version = self._next_version(connection)
+            version, _ = self._next_version(connection)
             _upsert(
                 connection, vegetable_aliases, [{"alias": alias_key, "vegetable": vegetable}], ["alias"], ["vegetable"]
             )
@@ -496,10 +508,16 @@ class SalesStore:
             aliases.update(connection.execute(query.where(vegetable_aliases.c.alias.in_(chunk))).all())
         return aliases
 
-    def _refresh_derived(self, connection: Connection, touched: set[tuple[int, str]], version: int) -> None:
-        """Recompute the weekly rows, months and vegetable statistics that the touched keys feed."""
+    def _refresh_derived(
+        self, connection: Connection, touched: set[tuple[int, str]], version: int
+    ) -> tuple[list[tuple], list[tuple]] | None:
+        """Recompute the weekly rows, months and vegetable statistics that the touched keys feed.
+
+        Returns the monthly rows written, ``(year_month, vegetable, sales)``, of both monthly layers, or
+        None when a month disappeared (then readers reload instead).
+        """
         if not touched:
-            return
+            return [], []
         weeks = sorted({year_week for year_week, _ in touched})
         _insert_missing(
             connection,
@@ -531,15 +549,21 @@ class SalesStore:
         vegetables = sorted({vegetable for _, vegetable in touched})
         statistics = self._refresh_stats(connection, vegetables)
         flipped = self._refresh_outlier_flags(connection, vegetables, statistics)
-        if self._refresh_months(connection, touched | flipped, version):
+        vanished, written = self._refresh_months(connection, touched | flipped, version)
+        if vanished:
             self._layout_changed(connection)
+            return None
+        return written[monthly_sales.name], written[regular_monthly_sales.name]
 
-    def _refresh_months(self, connection: Connection, weeks: set[tuple[int, str]], version: int) -> bool:
+    def _refresh_months(
+        self, connection: Connection, weeks: set[tuple[int, str]], version: int
+    ) -> tuple[bool, dict[str, list[tuple]]]:
         """Recompute both monthly layers for the months the (week, vegetable) keys overlap.
 
         Reads only the weekly rows of those months (primary-key lookups) and sums them here: a month's
         sales are Σ sales × days / 7 over its weeks, summed with ``math.fsum`` (exactly rounded, so the
-        result does not depend on row order). Returns True when a month disappeared from either layer.
+        result does not depend on row order). Returns whether a month disappeared from either layer,
+        and the rows written to each table, ``(year_month, vegetable, sales)``.
         """
         months = {(month, vegetable) for week, vegetable in weeks for month, _ in days_per_month(week)}
         needed = sorted({(week, vegetable) for month, vegetable in months for week in weeks_overlapping_month(month)})
@@ -552,6 +576,7 @@ class SalesStore:
                     if not outlier:
                         regular[(month, vegetable)].append(sales * days)
         vanished = False
+        written: dict[str, list[tuple]] = {}
         for table, terms in ((monthly_sales, every), (regular_monthly_sales, regular)):
             present = [
                 {"year_month": month, "vegetable": vegetable, "sales": math.fsum(values) / 7, "version": version}
@@ -559,13 +584,14 @@ class SalesStore:
                 if values
             ]
             _upsert(connection, table, present, ["year_month", "vegetable"], ["sales", "version"])
+            written[table.name] = [(row["year_month"], row["vegetable"], row["sales"]) for row in present]
             gone = sorted(key for key, values in terms.items() if not values)
             for chunk in _chunks(gone):
                 deleted = connection.execute(
                     table.delete().where(tuple_(table.c.year_month, table.c.vegetable).in_(chunk))
                 )
                 vanished = vanished or deleted.rowcount > 0
-        return vanished
+        return vanished, written
 
     def _refresh_outlier_flags(
         self, connection: Connection, vegetables: list[str], statistics: dict[str, tuple[float, float | None]]
@@ -667,18 +693,39 @@ class SalesStore:
                 self._probe_connections.append(probe)
         return probe.execute(_VERSIONS_QUERY).fetchone()
 
-    def _cached_json(self, cache: VersionedRowsCache) -> bytes:
+    def data_version(self) -> tuple[int, int]:
+        """(write version, layout version): changes whenever any stored row changes; microseconds on SQLite.
+
+        Consumers that derive something from the tables (the forecasting catalog) rebuild it only when this moves.
+        """
         versions = self._probe_versions()
         if versions is not None:
-            current = cache.json_if_current(*versions)
-            if current is not None:
-                return current
+            return int(versions[0]), int(versions[1])
+        with self._reading() as (_, version, layout_version):
+            return int(version), int(layout_version)
+
+    def _json_if_current(self, cache: VersionedRowsCache) -> bytes | None:
+        versions = self._probe_versions()
+        return None if versions is None else cache.json_if_current(*versions)
+
+    def _cached_json(self, cache: VersionedRowsCache) -> bytes:
+        current = self._json_if_current(cache)
+        if current is not None:
+            return current
         with self._reading() as (connection, version, layout_version):
             return cache.json(connection, version, layout_version)
 
     def raw_sales_json(self) -> bytes:
         """Every row as received, ordered by (year_week, vegetable), as a JSON array."""
         return self._cached_json(self._raw_cache)
+
+    def json_if_current(self, layer: str) -> bytes | None:
+        """A layer's cached JSON (``raw``, ``monthly``, ``regular_monthly``) when a quick probe shows it current.
+
+        Cheap enough for an event loop on SQLite (no pool, no transaction); None means "ask the
+        blocking method" (``raw_sales_json`` / ``monthly_sales_json``), always so on PostgreSQL.
+        """
+        return self._json_if_current(self._caches[layer])
 
     def raw_sales(self) -> list[dict]:
         """Every row as received, ordered by (year_week, vegetable)."""

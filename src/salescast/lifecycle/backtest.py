@@ -19,6 +19,7 @@ from salescast.lifecycle.job import JobResult, run_training_job
 from salescast.lifecycle.months import format_month, month_range
 from salescast.lifecycle.promotion import GATE_BASELINE
 from salescast.lifecycle.sources import PipelineConfig, load_source
+from salescast.lifecycle.tracking import TrackingStore
 from salescast.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,20 @@ def run_backtest(
     chart = write_backtest_chart(outcomes, out_dir / f"{stem}.png")
     summary = out_dir / f"{stem}.json"
     summary.write_bytes(orjson.dumps([outcome.__dict__ for outcome in outcomes], option=orjson.OPT_INDENT_2))
+    _log_backtest_run(settings, stem, [chart, summary])
     return BacktestResult(results, outcomes, chart, summary)
+
+
+def _log_backtest_run(settings: Settings, name: str, files: list[Path]) -> None:
+    """Keep the chart and the summary in MLflow too, as a run tagged ``job=backtest``."""
+    import mlflow
+
+    store = TrackingStore.from_settings(settings)
+    client = store.connect()
+    with mlflow.start_run(experiment_id=store.experiment_id(client), run_name=name):
+        mlflow.set_tag("job", "backtest")
+        for path in files:
+            mlflow.log_artifact(str(path), artifact_path="backtest")
 
 
 def write_backtest_chart(outcomes: list[MonthOutcome], path: Path) -> Path:

@@ -14,10 +14,13 @@ WINDOW_HELP = "Training months before the test month (default: pipeline.yaml lif
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """The exceptions whose message is the whole story for a user: printed in red, exit 1."""
+    from mlflow.exceptions import MlflowException
+
     from salescast.forecast.catalog import DataValidationError
     from salescast.forecast.config import ConfigError
     from salescast.lifecycle.months import MissingMonthsError, MonthFormatError
     from salescast.lifecycle.sources import PipelineConfigError
+    from salescast.lifecycle.tracking import StoreLockedError
     from salescast.lifecycle.validation import SalesValidationError
 
     return (
@@ -27,6 +30,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
         MonthFormatError,
         ConfigError,
         DataValidationError,
+        MlflowException,
+        StoreLockedError,
     )
 
 
@@ -147,7 +152,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
 
         from salescast.cli import _settings_with, console, fail
         from salescast.lifecycle.job import TRAINING_STEPS, run_training_job
-        from salescast.lifecycle.months import parse_month, parse_months
+        from salescast.lifecycle.months import MonthFormatError, parse_month, parse_months
         from salescast.lifecycle.sources import load_pipeline_config
         from salescast.logging_config import configure_logging
 
@@ -158,6 +163,8 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             pipeline = load_pipeline_config(config)
             month = parse_month(test_month) if test_month else None
             months = parse_months(train_months) if train_months else None
+            if months and window:
+                raise MonthFormatError("give --train-months or --window, not both")
             with Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
             ) as progress:
@@ -189,10 +196,14 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         """Print every registered version's promotion decision (from the MLflow registry)."""
         from salescast.cli import _settings_with, console
         from salescast.lifecycle.registry import ModelRegistry
-        from salescast.lifecycle.tracking import TrackingStore
+        from salescast.lifecycle.tracking import TrackingStore, sqlite_path
 
         settings = _settings_with()
         store = TrackingStore.from_settings(settings)
+        database = sqlite_path(store.uri)
+        if database is not None and not database.exists():
+            console.print(f"No MLflow store at {database} yet: run `salescast train` first.")
+            return
         entries = ModelRegistry(store.connect(), store.model_name).history()
         if not entries:
             console.print(f"No version of {store.model_name} yet in {store.uri}: run `salescast train`.")

@@ -12,30 +12,23 @@ the registry is returned as is — no new run, no new version.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import json
 import logging
-import tempfile
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from salescast.lifecycle.error_analysis import analyze_errors, write_error_analysis
+from salescast.lifecycle.fingerprint import catalog_until, fingerprint
 from salescast.lifecycle.months import (
     MonthPlan,
     format_month,
-    latest_complete_month,
     plan_months,
-    shift_month,
 )
-from salescast.lifecycle.promotion import GATE_BASELINE, decide_promotion
+from salescast.lifecycle.promotion import GATE_BASELINE, PromotionDecision, decide_promotion
 from salescast.lifecycle.registry import CHAMPION, HistoryEntry, ModelRegistry, decision_tags
+from salescast.lifecycle.run_log import log_training_run
 from salescast.lifecycle.sources import PipelineConfig, SourceData, load_source
 from salescast.lifecycle.tracking import TrackingStore
 from salescast.lifecycle.validation import validate_monthly_sales
@@ -44,7 +37,6 @@ from salescast.settings import Settings
 logger = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
-EXAMPLE_MONTHS = 15  # history per item in the logged input example: enough for every lag feature
 TRAINING_STEPS = 7  # steps reported through ``on_step`` by a full (non dry-run, non reused) run
 
 
@@ -86,36 +78,6 @@ def _noop(_: str) -> None:
     return None
 
 
-def catalog_until(catalog, month: pd.Timestamp):
-    """The catalog without any row after the end of ``month`` (objectives: fiscal years up to its year)."""
-    end = shift_month(month, 1)
-    changes: dict[str, Any] = {"sales": catalog.sales[catalog.sales["dates"] < end].reset_index(drop=True)}
-    for name in ("marketing", "price", "stock"):
-        table = getattr(catalog, name)
-        if table is not None:
-            changes[name] = table[table["dates"] < end].reset_index(drop=True)
-    if catalog.objectives is not None:
-        changes["objectives"] = catalog.objectives[catalog.objectives["fiscal_year"] <= month.year]
-    return dataclasses.replace(catalog, **changes)
-
-
-def fingerprint(catalog, config: PipelineConfig, plan: MonthPlan) -> str:
-    """SHA-256 of every row of every table of ``catalog`` plus the model config and the month plan."""
-    digest = hashlib.sha256()
-    for name in ("sales", "marketing", "price", "stock", "objectives"):
-        table = getattr(catalog, name)
-        digest.update(name.encode())
-        if table is None:
-            digest.update(b"<none>")
-            continue
-        ordered = table.sort_values(list(table.columns), ignore_index=True)
-        digest.update(",".join(map(str, ordered.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
-    settings = {"config": config.as_params(), "plan": plan.as_params()}
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
-
-
 def prepare(
     config: PipelineConfig,
     settings: Settings,
@@ -134,13 +96,14 @@ def prepare(
     catalog = data.catalog
     validate_monthly_sales(catalog.sales, source=data.description)
     months = catalog.months()
+    complete = months if data.complete_months is None else sorted(set(months) & set(data.complete_months))
     plan = plan_months(
-        months,
+        complete,
         test_month=test_month,
         train_months=train_months,
         window=window or config.window,
         skip_missing=skip_missing,
-        latest_complete=latest_complete_month(months, data.complete_months),
+        incomplete=sorted(set(months) - set(complete)),
     )
     catalog = catalog_until(catalog, plan.test_month)
     dates = catalog.sales["dates"]
@@ -181,18 +144,53 @@ def _score(predictions: pd.DataFrame, actual: pd.DataFrame) -> dict[str, float]:
     return regression_metrics(joined["sales"].to_numpy(), joined["prediction"].to_numpy())
 
 
+@dataclass(frozen=True)
+class ChampionEvaluation:
+    """The champion scored on the test month; ``error`` says why it could not be (metrics then None)."""
+
+    version: str | None = None
+    metrics: dict[str, float] | None = None
+    trained_on: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
 def _evaluate_champion(registry: ModelRegistry, catalog, plan: MonthPlan, actual: pd.DataFrame):
-    """(version, metrics on the test month, training months) of the champion, or (None, None, []) if none."""
+    """Load the champion's model and score it on the test month (no champion: an empty evaluation).
+
+    A champion that cannot run on this data (e.g. its features read a table the source no longer
+    has) is reported, not raised: the job still registers the new version, which is then kept.
+    """
     import mlflow
 
     champion = registry.version_by_alias(CHAMPION)
     if champion is None:
-        return None, None, []
-    model = mlflow.pyfunc.load_model(f"models:/{registry.name}@{CHAMPION}")
-    forecaster = model.unwrap_python_model().forecaster
-    predictions = forecaster.predict(catalog, [plan.test_month])
+        return ChampionEvaluation()
+    version = str(champion.version)
     trained_on = [month for month in champion.tags.get("train_months", "").split(",") if month]
-    return str(champion.version), _score(predictions, actual), trained_on
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{registry.name}@{CHAMPION}")
+        predictions = model.unwrap_python_model().forecaster.predict(catalog, [plan.test_month])
+        return ChampionEvaluation(version, _score(predictions, actual), trained_on)
+    except Exception as error:  # any failure of the old model is a fact to record, not a crash
+        logger.warning("champion v%s cannot be evaluated on %s: %s", version, format_month(plan.test_month), error)
+        return ChampionEvaluation(version, None, trained_on, f"{type(error).__name__}: {error}")
+
+
+def _decide(metrics: dict[str, float], baseline_rmse: float, champion: ChampionEvaluation, month: str):
+    """The promotion rule, plus what the rule cannot see: an unusable champion, a champion trained on ``month``."""
+    if champion.error:
+        beats = decide_promotion(metrics, baseline_rmse).beats_baseline
+        reason = (
+            f"kept champion v{champion.version}: it could not be evaluated on {month} "
+            f"({champion.error}); move the alias by hand if it is obsolete"
+        )
+        decision = PromotionDecision(False, reason, beats, [], champion.version)
+    else:
+        decision = decide_promotion(metrics, baseline_rmse, champion.metrics, champion.version)
+    if month in champion.trained_on:
+        warning = f"warning: champion v{champion.version} was trained on {month}, so its score there is optimistic"
+        decision = dataclasses.replace(decision, reason=f"{decision.reason} ({warning})")
+    return decision
 
 
 def run_training_job(
@@ -218,13 +216,27 @@ def run_training_job(
         skip_missing=skip_missing,
         data=data,
     )
-    plan = job_plan.plan
     if dry_run:
         return JobResult(job_plan=job_plan, dry_run=True)
     on_step("connecting to MLflow")
     store = TrackingStore.from_settings(settings)
     client = store.connect()
     registry = ModelRegistry(client, store.model_name)
+    with store.job_lock():  # overlapping runs on one local store queue up instead of racing
+        return _train_and_register(config, job_plan, catalog, store, client, registry, on_step)
+
+
+def _train_and_register(
+    config: PipelineConfig,
+    job_plan: JobPlan,
+    catalog,
+    store: TrackingStore,
+    client,
+    registry: ModelRegistry,
+    on_step: Step,
+) -> JobResult:
+    """Everything after the plan: reuse an identical version, or train, score, decide, log and register."""
+    plan = job_plan.plan
     existing = registry.version_with_fingerprint(job_plan.fingerprint)
     if existing is not None:
         logger.info("same data and config as version %s: nothing to train", existing.version)
@@ -249,18 +261,13 @@ def run_training_job(
     }
 
     on_step("evaluating the champion on the same month")
-    champion_version, champion_metrics, champion_trained_on = _evaluate_champion(registry, catalog, plan, actual)
-    decision = decide_promotion(metrics, baselines[GATE_BASELINE]["rmse"], champion_metrics, champion_version)
-    if format_month(plan.test_month) in champion_trained_on:
-        decision = dataclasses.replace(
-            decision,
-            reason=f"{decision.reason} (warning: champion v{champion_version} was trained on "
-            f"{format_month(plan.test_month)}, so its score there is optimistic)",
-        )
+    champion = _evaluate_champion(registry, catalog, plan, actual)
+    champion_version, champion_metrics = champion.version, champion.metrics
+    decision = _decide(metrics, baselines[GATE_BASELINE]["rmse"], champion, format_month(plan.test_month))
 
     on_step("logging the run")
     analysis_frame = features.merge(predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
-    run_id, model_uri = _log_run(
+    run_id, model_uri, model_id = log_training_run(
         store, client, config, job_plan, forecaster, catalog, metrics, baselines, champion_metrics, analysis_frame
     )
 
@@ -274,7 +281,7 @@ def run_training_job(
         baselines=baselines,
         champion=champion_metrics,
     )
-    version = registry.register(model_uri, run_id, tags, promote=decision.promoted)
+    version = registry.register(model_uri, run_id, tags, promote=decision.promoted, model_id=model_id)
     client.set_tag(run_id, "registered_version", str(version.version))
     client.set_tag(run_id, "decision", decision.outcome)
     on_step("done")
@@ -304,97 +311,3 @@ def _reused(job_plan: JobPlan, entry: HistoryEntry) -> JobResult:
         champion_version=entry.champion_version or None,
         reused=True,
     )
-
-
-def _log_run(
-    store: TrackingStore,
-    client,
-    config: PipelineConfig,
-    job_plan: JobPlan,
-    forecaster,
-    catalog,
-    metrics: dict[str, float],
-    baselines: dict[str, dict[str, float]],
-    champion_metrics: dict[str, float] | None,
-    analysis_frame: pd.DataFrame,
-) -> tuple[str, str]:
-    """Log params, metrics, error analysis and the pyfunc model in one run; returns (run id, model URI)."""
-    import mlflow
-    from mlflow.models import infer_signature
-
-    from salescast.lifecycle.model import ForecasterModel, context_tables
-
-    plan = job_plan.plan
-    experiment_id = store.experiment_id(client)
-    run_name = f"{config.model}-{format_month(plan.test_month)}"
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-        mlflow.set_tags({"fingerprint": job_plan.fingerprint, "source": job_plan.source, "job": "monthly-training"})
-        mlflow.log_params(
-            {
-                "model": config.model,
-                "model_params": json.dumps(config.model_params, sort_keys=True),
-                "features": ",".join(job_plan.features),
-                "feature_columns": ",".join(forecaster.feature_columns_),
-                "target_scaling": str(config.target_scaling),
-                "window": len(plan.train_months) + len(plan.skipped_months),
-                "source": config.source.kind,
-                "rows_train": job_plan.rows_train,
-                "rows_test": job_plan.rows_test,
-                "items": job_plan.items,
-                "history_start": format_month(job_plan.first_month),
-                **plan.as_params(),
-            }
-        )
-        logged = {name: value for name, value in metrics.items()}
-        for name, values in baselines.items():
-            logged |= {f"baseline_{name}_{metric}": value for metric, value in values.items()}
-        for metric, value in (champion_metrics or {}).items():
-            logged[f"champion_{metric}"] = value
-        mlflow.log_metrics(logged)
-        with tempfile.TemporaryDirectory() as folder:
-            out = Path(folder)
-            analysis = analyze_errors(analysis_frame)
-            title = f"{config.model} on {format_month(plan.test_month)}"
-            write_error_analysis(analysis, out / "error_analysis", title=title)
-            analysis_frame.to_csv(out / "error_analysis" / "test_month_predictions.csv", index=False)
-            mlflow.log_artifacts(str(out / "error_analysis"), artifact_path="error_analysis")
-        history = catalog.sales[["dates", "item_id", "sales"]]
-        first_items = history["item_id"].drop_duplicates().head(2)
-        example = history[history["item_id"].isin(first_items)].tail(2 * EXAMPLE_MONTHS)
-        model = ForecasterModel(forecaster, context_tables(catalog, job_plan.features))
-        with warnings.catch_warnings(), _quiet("mlflow"):
-            warnings.simplefilter("ignore")
-            signature = infer_signature(example, model.predict(None, example), params={"month": ""})
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=model,
-                signature=signature,
-                input_example=example,
-                pip_requirements=_requirements(),
-            )
-    return run.info.run_id, info.model_uri
-
-
-@contextlib.contextmanager
-def _quiet(name: str):
-    """Silence logger ``name`` below ERROR for a block (MLflow warns about pickling, which is our choice)."""
-    target = logging.getLogger(name)
-    previous = target.level
-    target.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        target.setLevel(previous)
-
-
-def _requirements() -> list[str]:
-    """Pinned runtime requirements of the pyfunc (the salescast package itself must be installed too)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    pins = []
-    for package in ("mlflow", "pandas", "numpy", "scikit-learn", "lightgbm", "scipy"):
-        try:
-            pins.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            continue
-    return pins

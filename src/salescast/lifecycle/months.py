@@ -111,16 +111,24 @@ def plan_months(
     train_months: Sequence[pd.Timestamp] | None = None,
     window: int = DEFAULT_WINDOW,
     skip_missing: bool = False,
-    latest_complete: pd.Timestamp | None = None,
+    incomplete: Iterable[pd.Timestamp] = (),
 ) -> MonthPlan:
-    """Choose the test and training months and check them against the ``available`` months.
+    """Choose the test and training months and check them against the ``available`` (complete) months.
 
-    ``test_month`` defaults to ``latest_complete`` (or the last available month). ``train_months``
-    defaults to the ``window`` months before the test month. Strict: any planned month missing raises
-    :class:`MissingMonthsError`. With ``skip_missing`` missing training months are dropped as long as
-    the test month and at least two training months remain.
+    ``test_month`` defaults to the last available month. ``train_months`` defaults to the ``window``
+    months before the test month. Strict: any planned month missing raises :class:`MissingMonthsError`;
+    a month with only part of its data (``incomplete``) counts as missing and is named so. With
+    ``skip_missing`` missing training months are dropped as long as the test month and at least two
+    training months remain.
     """
     present = sorted({month_start(month) for month in available})
+    partial = sorted({month_start(month) for month in incomplete})
+    if not present and partial:
+        raise MissingMonthsError(
+            f"no complete month yet (partly ingested: {describe_months(partial)}); ingest the rest of their weeks",
+            missing=partial,
+            available=[],
+        )
     if not present:
         raise MissingMonthsError(
             "no monthly sales at all: ingest data (POST /post_sales or `salescast import-sales`) "
@@ -131,7 +139,7 @@ def plan_months(
     if window < 1:
         raise MonthFormatError(f"--window must be at least 1 (got {window})")
     if test_month is None:
-        test_month = latest_complete if latest_complete is not None else present[-1]
+        test_month = present[-1]
     test_month = month_start(test_month)
     if train_months:
         planned_training = sorted({month_start(month) for month in train_months})
@@ -151,7 +159,7 @@ def plan_months(
     if skip_missing and test_month in present_set and len(kept_training) >= MIN_TRAINING_MONTHS:
         return MonthPlan(test_month=test_month, train_months=kept_training, skipped_months=missing)
     raise MissingMonthsError(
-        _missing_message(test_month, planned_training, missing, present, kept_training, skip_missing, latest_complete),
+        _missing_message(test_month, planned_training, missing, present, kept_training, skip_missing, incomplete),
         missing=missing,
         available=present,
     )
@@ -164,15 +172,17 @@ def _missing_message(
     present: list[pd.Timestamp],
     kept_training: list[pd.Timestamp],
     skip_missing: bool,
-    latest_complete: pd.Timestamp | None,
+    incomplete: Iterable[pd.Timestamp],
 ) -> str:
     """The strict / --skip-missing error: what is missing, what exists, and the three ways out."""
-    suggested = latest_complete if latest_complete is not None else present[-1]
+    partial = sorted(set(missing) & {month_start(month) for month in incomplete})
     lines = [
         f"missing months for test month {format_month(test_month)} "
         f"(training months {describe_months(planned_training)}): {describe_months(missing)}",
-        f"available months: {describe_months(present)}",
     ]
+    if partial:
+        lines.append(f"of which incomplete (some days not ingested yet): {describe_months(partial)}")
+    lines.append(f"available months: {describe_months(present)}")
     if skip_missing:
         if test_month not in set(present):
             reason = f"the test month {format_month(test_month)} itself is missing"
@@ -188,16 +198,8 @@ def _missing_message(
             f"  - rerun with --skip-missing to train on the months present "
             f"(needs the test month and at least {MIN_TRAINING_MONTHS} training months)"
         )
-    lines.append(f"  - pick another --test-month (latest complete month: {format_month(suggested)})")
+    lines.append(f"  - pick another --test-month (latest complete month: {format_month(present[-1])})")
     return "\n".join(lines)
-
-
-def latest_complete_month(months: Iterable[pd.Timestamp], complete: Iterable[pd.Timestamp] | None = None):
-    """The last month that is both present and, when ``complete`` is given, known to be complete."""
-    present = {month_start(month) for month in months}
-    if complete is not None:
-        present &= {month_start(month) for month in complete}
-    return max(present) if present else None
 
 
 def complete_months_from_weeks(year_weeks) -> list[pd.Timestamp]:

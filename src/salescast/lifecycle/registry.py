@@ -7,6 +7,7 @@ The newest version holds the ``challenger`` alias; the promoted one also holds `
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -136,7 +137,9 @@ class ModelRegistry:
         except MlflowException:
             return None
 
-    def register(self, model_uri: str, run_id: str, tags: Mapping[str, str], promote: bool):
+    def register(
+        self, model_uri: str, run_id: str, tags: Mapping[str, str], promote: bool, model_id: str | None = None
+    ):
         """Create a version of ``model_uri`` with ``tags``; give it ``challenger`` and, if ``promote``, ``champion``."""
         from mlflow.exceptions import MlflowException
 
@@ -147,7 +150,9 @@ class ModelRegistry:
                 )
             except MlflowException:  # created meanwhile by a concurrent job
                 logger.info("registered model %s already exists", self.name)
-        version = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags))
+        version = self.client.create_model_version(
+            self.name, model_uri, run_id=run_id, tags=dict(tags), model_id=model_id
+        )
         self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
         if promote:
             self.client.set_registered_model_alias(self.name, CHAMPION, version.version)
@@ -160,11 +165,12 @@ class ModelRegistry:
             return []
         versions = self.client.search_model_versions(f"name = '{_quoted(self.name)}'")
         aliases = self._aliases()
-        entries = []
-        for version in sorted(versions, key=lambda version: int(version.version)):
-            entry = HistoryEntry.from_version(version)
-            entries.append(HistoryEntry(**{**entry.__dict__, "aliases": sorted(aliases.get(str(version.version), []))}))
-        return entries
+        return [
+            dataclasses.replace(
+                HistoryEntry.from_version(version), aliases=sorted(aliases.get(str(version.version), []))
+            )
+            for version in sorted(versions, key=lambda version: int(version.version))
+        ]
 
     def _aliases(self) -> dict[str, list[str]]:
         """version → aliases (search results do not always carry them)."""

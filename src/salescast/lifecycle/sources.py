@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from salescast.lifecycle.months import DEFAULT_WINDOW, complete_months_from_weeks
+from salescast.lifecycle.months import DEFAULT_WINDOW, MissingMonthsError, complete_months_from_weeks
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,22 @@ def _load_database(source: DatabaseSource, settings) -> SourceData:
         weeks = {row["year_week"] for row in store.weekly_sales()}
     finally:
         store.dispose()
-    return SourceData(catalog_from_monthly(monthly), complete_months_from_weeks(weeks), source.describe())
+    if monthly.empty:
+        raise MissingMonthsError(
+            f"the database {settings.database_url} has no sales yet: post weekly sales (POST /post_sales) "
+            "or load a file with `salescast import-sales FILE`",
+            missing=[],
+            available=[],
+        )
+    complete = complete_months_from_weeks(weeks)
+    if complete:
+        # Months before the first complete one hold a few days of a week: as lags they would mislead.
+        first = complete[0]
+        leading = monthly["year_month"] < first.year * 100 + first.month
+        if leading.any():
+            logger.info("database source: dropping %d row(s) of partial months before %s", leading.sum(), first.date())
+        monthly = monthly[~leading]
+    return SourceData(catalog_from_monthly(monthly), complete, source.describe())
 
 
 def catalog_from_monthly(monthly: pd.DataFrame):

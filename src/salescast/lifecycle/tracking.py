@@ -8,8 +8,11 @@ store is one self-contained folder. The registry uses the same URI as tracking.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,13 @@ from salescast.settings import Settings
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 ARTIFACTS_FOLDER = "artifacts"
+LOCK_NAME = "salescast-train.lock"
+LOCK_TIMEOUT_SECONDS = 3600.0
+
+
+class StoreLockedError(RuntimeError):
+    """Another training job kept the store locked for longer than the timeout."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +42,15 @@ def sqlite_path(uri: str) -> Path | None:
     if not uri.startswith(prefix) or uri == "sqlite:///:memory:":
         return None
     return Path(uri[len(prefix) :].split("?", 1)[0])
+
+
+def _route_mlflow_logs() -> None:
+    """Once the application has configured logging, send MLflow's records through it (one log format)."""
+    if not logging.getLogger().handlers:
+        return
+    mlflow_logger = logging.getLogger("mlflow")
+    mlflow_logger.handlers.clear()
+    mlflow_logger.propagate = True
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ class TrackingStore:
             database.parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
+        _route_mlflow_logs()
         return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     def experiment_id(self, client) -> str:
@@ -74,6 +94,40 @@ class TrackingStore:
         logger.info("creating MLflow experiment %r (artifacts: %s)", self.experiment_name, location or "server default")
         return client.create_experiment(self.experiment_name, artifact_location=location)
 
+    @contextlib.contextmanager
+    def job_lock(self, timeout: float = LOCK_TIMEOUT_SECONDS):
+        """Hold an exclusive lock on a local store while a job registers (overlapping cron runs queue up).
+
+        A file lock beside the SQLite database; a server store (no local folder) is not locked.
+        Raises :class:`StoreLockedError` after ``timeout`` seconds of waiting.
+        """
+        if self.artifact_root is None:
+            yield
+            return
+        path = self.artifact_root.parent / LOCK_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            deadline = time.monotonic() + timeout
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreLockedError(
+                            f"another training job has held {path} for over {timeout:.0f} s; "
+                            "wait for it to finish (or remove the file if no job is running)"
+                        ) from None
+                    if not waited:
+                        logger.info("another training job is running on this store; waiting for it")
+                        waited = True
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def ui_command(self, host: str, port: int) -> list[str]:
         """The ``mlflow ui`` command line serving this store."""
         import sys
@@ -81,4 +135,5 @@ class TrackingStore:
         command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", self.uri]
         if self.artifact_root is not None:
             command += ["--default-artifact-root", self.artifact_root.as_uri()]
-        return [*command, "--host", host, "--port", str(port)]
+        # One worker: a local UI serves one person, and each worker takes seconds to import MLflow.
+        return [*command, "--workers", "1", "--host", host, "--port", str(port)]

@@ -54,3 +54,23 @@ def test_postgres_runs_in_its_own_schema_and_leaves_other_tables_alone(postgres_
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM keep_me")).scalar() == 0
     engine.dispose()
+
+
+def test_the_command_prints_per_endpoint_numbers_and_refuses_a_database_in_use(tmp_path):
+    from typer.testing import CliRunner
+
+    from salescast.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["bench", "ingest", "--duration", "5", "--users", "2", "--no-ceiling", "--results-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "POST /post_sales" in result.output and "lost 0" in result.output
+    assert len(list(tmp_path.glob("ingest-sqlite-*.json"))) == 1
+
+    in_use = tmp_path / "in-use.db"
+    in_use.write_bytes(b"")
+    refused = runner.invoke(app, ["bench", "ingest", "--database-url", f"sqlite:///{in_use}"])
+    assert refused.exit_code == 1
+    assert "fresh database" in refused.output

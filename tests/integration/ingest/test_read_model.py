@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -81,3 +82,26 @@ def test_upgrading_a_database_from_the_first_schema_keeps_its_rows(database_url)
     store.upsert_sales([SalesRow(0, 202005, "Tomate", 7.0)], name_key, resolve)
     assert store.raw_sales()[0]["sales"] == 7.0
     store.dispose()
+
+
+def test_a_writer_pushes_its_commit_into_its_own_cache_and_interleaved_writers_fall_back_to_pulling(sqlite_url):
+    first, second = SalesStore(sqlite_url), SalesStore(sqlite_url)
+    first.migrate()
+    assert first.raw_sales() == [] and first.monthly_sales_rows(remove_outliers=True) == []
+    first.upsert_sales([SalesRow(0, 202005, "Tomate", 70.0)], name_key, resolve)
+    # Current without a read: the write itself brought the cache to the new version.
+    assert orjson.loads(first.json_if_current("raw")) == [{"year_week": 202005, "vegetable": "Tomate", "sales": 70.0}]
+    monthly = orjson.loads(first.json_if_current("regular_monthly"))
+    assert [(row["year_month"], row["sales"]) for row in monthly] == [(202001, 50.0), (202002, 20.0)]
+
+    second.upsert_sales([SalesRow(0, 202001, "carrot", 7.0)], name_key, resolve)
+    first.upsert_sales([SalesRow(0, 202005, "Tomate", 14.0)], name_key, resolve)
+    # The other process's version lies in between: no push, the next read pulls both changes.
+    assert first.json_if_current("raw") is None
+    assert first.raw_sales() == [
+        {"year_week": 202001, "vegetable": "carrot", "sales": 7.0},
+        {"year_week": 202005, "vegetable": "Tomate", "sales": 14.0},
+    ]
+    assert first.raw_sales() == second.raw_sales()
+    first.dispose()
+    second.dispose()

@@ -9,6 +9,7 @@ from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_clie
 from typer.testing import CliRunner
 
 from salescast.cli import app
+from salescast.forecast.generate import generate_sales_data
 from salescast.lifecycle.job import run_training_job
 from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
@@ -124,3 +125,24 @@ def test_invalid_data_is_refused_before_training(tmp_path, pipeline, mlflow_sett
     assert result.exit_code == 1
     assert "duplicate" in result.output.lower()
     assert store_client(mlflow_settings).search_registered_models() == []
+
+
+def test_a_champion_that_cannot_run_on_the_new_data_is_kept_and_said_so(tmp_path, mlflow_settings):
+    generate_sales_data(tmp_path / "data", seed=3, items=4, months=30)  # a seed where Ridge beats the baseline
+    tables = {"kind": "csv", "data": {"sales": "data/sales.csv", "marketing": "data/marketing.csv"}}
+    features = ["last_month", "same_month_last_year", "marketing"]
+    with_marketing = write_pipeline(tmp_path / "pipeline.yaml", tables, features=features)
+    first = run_training_job(load_pipeline_config(with_marketing), mlflow_settings)
+    assert first.decision == "promoted"
+    sales_only = write_pipeline(tmp_path / "sales-only.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
+
+    second = run_training_job(load_pipeline_config(sales_only), mlflow_settings)
+
+    assert second.version == str(int(first.version) + 1) and second.decision == "kept"
+    assert second.reason.startswith(f"kept champion v{first.version}: it could not be evaluated on")
+    assert "marketing" in second.reason
+    aliases = store_client(mlflow_settings).get_registered_model(MODEL).aliases
+    assert {alias: str(version) for alias, version in aliases.items()} == {
+        "champion": first.version,
+        "challenger": second.version,
+    }

@@ -45,10 +45,13 @@ def test_default_plan_is_the_window_before_the_latest_month():
     assert plan.skipped_months == []
 
 
-def test_default_test_month_is_the_latest_complete_month():
-    plan = plan_months(AVAILABLE, latest_complete=parse_month("2022-05"), window=2)
-    assert plan.test_month == parse_month("2022-05")
-    assert plan.train_months == months("2022-03", "2022-04")
+def test_incomplete_months_count_as_missing_and_are_named():
+    with pytest.raises(MissingMonthsError) as raised:
+        plan_months(AVAILABLE, test_month=parse_month("2022-09"), incomplete=months("2022-09"), window=2)
+    message = str(raised.value)
+    assert "missing months for test month 2022-09 (training months 2022-07..2022-08): 2022-09" in message
+    assert "of which incomplete (some days not ingested yet): 2022-09" in message
+    assert "latest complete month: 2022-08" in message
 
 
 def test_explicit_training_months_must_precede_the_test_month():
@@ -94,6 +97,8 @@ def test_skip_missing_needs_the_test_month():
 def test_no_data_at_all_says_how_to_get_some():
     with pytest.raises(MissingMonthsError, match="no monthly sales at all"):
         plan_months([])
+    with pytest.raises(MissingMonthsError, match=r"no complete month yet \(partly ingested: 2022-01\)"):
+        plan_months([], incomplete=months("2022-01"))
 
 
 def test_complete_months_need_every_day_covered():

@@ -1,0 +1,68 @@
+"""Routes of the served champion: forecasts and the admin reload. Parse, call the forecast service, shape."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+
+from salescast.api.responses import json_response, route
+from salescast.api.security import require_admin
+
+router = APIRouter(tags=["forecast"])
+
+
+def _runtime(request: Request):
+    runtime = getattr(request.app.state, "serving", None)
+    if runtime is None:
+        raise HTTPException(status_code=503, detail="forecasting is starting: retry in a moment")
+    return runtime
+
+
+@route(router, "/forecast", ["GET"])
+def forecast(
+    request: Request,
+    month: str | None = Query(None, description="YYYY-MM: one-month-ahead forecasts for that month."),
+    item_id: str | None = Query(None, description="One item (default: every item)."),
+    horizon: int | None = Query(None, description="Next H months after the latest data (recursive), 1…max."),
+) -> Response:
+    """Champion forecasts: ``month=YYYY-MM`` (one month ahead) or ``horizon=H`` (the next H months).
+
+    Rows: ``{"item_id", "month", "prediction", "model_version"}``. 503 while no champion is served.
+    """
+    from salescast.forecast.catalog import DataValidationError
+    from salescast.forecast.config import ConfigError
+    from salescast.serving.champion import NoChampionError
+    from salescast.serving.data import NoDataError
+    from salescast.serving.forecasts import ForecastRequestError, UnknownItemError
+    from salescast.serving.runtime import ServingUnavailableError
+
+    if (month is None) == (horizon is None):
+        raise HTTPException(
+            status_code=422,
+            detail="give either month=YYYY-MM (one month ahead, optional item_id) or item_id=…&horizon=H",
+        )
+    try:
+        service = _runtime(request).service()
+        if month is not None:
+            rows = service.month_forecast(month, item_id)
+        else:
+            rows = service.horizon_forecast(item_id, horizon)
+    except (NoChampionError, NoDataError, ServingUnavailableError) as error:
+        raise HTTPException(status_code=503, detail=str(error)) from None
+    except UnknownItemError as error:
+        raise HTTPException(status_code=404, detail=str(error.args[0])) from None
+    except ForecastRequestError as error:
+        raise HTTPException(status_code=422, detail=str(error)) from None
+    except (ConfigError, DataValidationError) as error:
+        raise HTTPException(status_code=503, detail=f"the champion cannot forecast from this data: {error}") from None
+    return json_response(rows)
+
+
+@route(router, "/admin/reload_model", ["POST"], dependencies=[Depends(require_admin)])
+def reload_model(request: Request) -> Response:
+    """Check the registry's champion alias now and load it if it moved (admin token required when set)."""
+    runtime = _runtime(request)
+    changed = runtime.champions.refresh()
+    champion = runtime.champions.champion
+    if champion is None:
+        raise HTTPException(status_code=503, detail=f"no champion to serve: {runtime.champions.status}")
+    return json_response({"changed": changed, "champion": champion.describe(), "status": runtime.champions.status})

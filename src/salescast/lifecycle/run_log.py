@@ -1,0 +1,117 @@
+"""One MLflow run of the monthly job: params, metrics, error analysis artifacts and the pyfunc model."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from salescast.lifecycle.error_analysis import analyze_errors, write_error_analysis
+from salescast.lifecycle.months import format_month
+from salescast.lifecycle.sources import PipelineConfig
+from salescast.lifecycle.tracking import TrackingStore
+
+if TYPE_CHECKING:
+    from salescast.lifecycle.job import JobPlan
+
+EXAMPLE_MONTHS = 15  # history per item in the logged input example: enough for every lag feature
+
+
+def log_training_run(
+    store: TrackingStore,
+    client,
+    config: PipelineConfig,
+    job_plan: JobPlan,
+    forecaster,
+    catalog,
+    metrics: dict[str, float],
+    baselines: dict[str, dict[str, float]],
+    champion_metrics: dict[str, float] | None,
+    analysis_frame: pd.DataFrame,
+) -> tuple[str, str, str]:
+    """Log params, metrics, error analysis and the pyfunc model in one run; returns (run id, model URI, model id)."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from salescast.lifecycle.model import ForecasterModel, context_tables
+
+    plan = job_plan.plan
+    experiment_id = store.experiment_id(client)
+    run_name = f"{config.model}-{format_month(plan.test_month)}"
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        mlflow.set_tags({"fingerprint": job_plan.fingerprint, "source": job_plan.source, "job": "monthly-training"})
+        mlflow.log_params(
+            {
+                "model": config.model,
+                "model_params": json.dumps(config.model_params, sort_keys=True),
+                "features": ",".join(job_plan.features),
+                "feature_columns": ",".join(forecaster.feature_columns_),
+                "target_scaling": str(config.target_scaling),
+                "window": len(plan.train_months) + len(plan.skipped_months),
+                "source": config.source.kind,
+                "rows_train": job_plan.rows_train,
+                "rows_test": job_plan.rows_test,
+                "items": job_plan.items,
+                "history_start": format_month(job_plan.first_month),
+                **plan.as_params(),
+            }
+        )
+        logged = {name: value for name, value in metrics.items()}
+        for name, values in baselines.items():
+            logged |= {f"baseline_{name}_{metric}": value for metric, value in values.items()}
+        for metric, value in (champion_metrics or {}).items():
+            logged[f"champion_{metric}"] = value
+        mlflow.log_metrics(logged)
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder)
+            analysis = analyze_errors(analysis_frame)
+            title = f"{config.model} on {format_month(plan.test_month)}"
+            write_error_analysis(analysis, out / "error_analysis", title=title)
+            analysis_frame.to_csv(out / "error_analysis" / "test_month_predictions.csv", index=False)
+            mlflow.log_artifacts(str(out / "error_analysis"), artifact_path="error_analysis")
+        history = catalog.sales[["dates", "item_id", "sales"]]
+        first_items = history["item_id"].drop_duplicates().head(2)
+        example = history[history["item_id"].isin(first_items)].tail(2 * EXAMPLE_MONTHS)
+        model = ForecasterModel(forecaster, context_tables(catalog, job_plan.features))
+        with warnings.catch_warnings(), _quiet("mlflow"):
+            warnings.simplefilter("ignore")
+            signature = infer_signature(example, model.predict(None, example), params={"month": ""})
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=model,
+                signature=signature,
+                input_example=example,
+                pip_requirements=_requirements(),
+            )
+    return run.info.run_id, info.model_uri, info.model_id
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Silence logger ``name`` below ERROR for a block (MLflow warns about pickling, which is our choice)."""
+    target = logging.getLogger(name)
+    previous = target.level
+    target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(previous)
+
+
+def _requirements() -> list[str]:
+    """Pinned runtime requirements of the pyfunc (the salescast package itself must be installed too)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for package in ("mlflow", "pandas", "numpy", "scikit-learn", "lightgbm", "scipy"):
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return pins

@@ -1,0 +1,247 @@
+"""Forecasts of the champion for the API: one month ahead for a month, or the next H months recursively.
+
+* **Month** ``M``: the champion's one-month-ahead prediction for every item with sales before ``M``, from
+  the data known before ``M`` (the pipeline's rule). ``M`` may be any month after the first month of
+  data up to the month after the latest complete month; later months need ``horizon``.
+* **Horizon** ``H``: months ``L+1 … L+H`` after the latest complete month ``L``. Step ``k`` predicts with
+  the catalog in which steps ``1 … k−1``'s predictions stand in as those months' sales, so each step's
+  prediction feeds the next step's lags. Exogenous inputs come from the data when it has rows for the
+  future months (planned marketing, announced prices, scheduled refills); otherwise the documented
+  defaults apply: **marketing 0**, **price unchanged** (the last known price stays in force), and **no
+  stock cap** for months after the last stock row (refills are unknown, so capping at the remaining
+  stock would forecast a stockout that nobody planned).
+
+Predictions are computed for all items at once and cached per (data version, champion version), so a
+warm request is a dictionary look-up; a new champion or new data starts a new cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from salescast.forecast.catalog import SOURCES
+from salescast.lifecycle.months import MonthFormatError, format_month, parse_month, shift_month
+from salescast.serving.champion import Champion, ChampionHolder
+from salescast.serving.data import CatalogSnapshot, ServingData
+
+logger = logging.getLogger(__name__)
+
+TABLES = tuple(SOURCES)  # sales and the exogenous tables
+ALL_ITEMS = object()  # cache key of a horizon path over every item
+
+
+class ForecastRequestError(ValueError):
+    """A request the service cannot answer as asked (bad month, horizon out of range); maps to 422."""
+
+
+class UnknownItemError(LookupError):
+    """The item is not in the data; maps to 404."""
+
+
+def months_between(earlier: pd.Timestamp, later: pd.Timestamp) -> int:
+    """Whole calendar months from ``earlier`` to ``later`` (1 for consecutive months)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def subset_items(catalog, items: Sequence) -> Any:
+    """The catalog restricted to ``items`` (every table): features are per item, so predictions are unchanged."""
+    changes = {}
+    for name in TABLES:
+        table = getattr(catalog, name)
+        if table is not None:
+            changes[name] = table[table["item_id"].isin(items)].reset_index(drop=True)
+    return dataclasses.replace(catalog, **changes)
+
+
+def with_champion_context(catalog, champion: Champion):
+    """``catalog`` plus the exogenous tables the champion was trained with that the source lacks.
+
+    A champion trained on a CSV catalog with marketing keeps its marketing table (see
+    :mod:`salescast.lifecycle.model`); a source without one would otherwise make its features fail.
+    """
+    missing = {
+        name: table
+        for name, table in champion.context.items()
+        if getattr(catalog, name, None) is None and table is not None
+    }
+    if not missing:
+        return catalog
+    logger.info("using the champion's training-time %s tables", sorted(missing))
+    return dataclasses.replace(catalog, **missing)
+
+
+def recursive_forecast(forecaster, catalog, last_month: pd.Timestamp, horizon: int, items=None) -> pd.DataFrame:
+    """Predictions for ``last_month + 1 … last_month + horizon`` (see the module docstring for the rules).
+
+    ``catalog`` must end at ``last_month`` (its sales); returns ``dates``, ``item_id``, ``prediction`` rows.
+    """
+    items = list(items) if items is not None else catalog.items()
+    stock_end = None
+    if catalog.stock is not None and len(catalog.stock):
+        stock_end = catalog.stock["dates"].max()
+    steps = []
+    current = catalog
+    for step in range(1, horizon + 1):
+        month = shift_month(last_month, step)
+        step_catalog = current
+        if stock_end is not None and month > stock_end:
+            step_catalog = dataclasses.replace(current, stock=current.stock.iloc[:0])  # unknown refills: no cap
+        predicted = forecaster.predict(step_catalog, [month], items=items)
+        steps.append(predicted)
+        appended = predicted.rename(columns={"prediction": "sales"})[["dates", "item_id", "sales"]]
+        current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
+    return pd.concat(steps, ignore_index=True)
+
+
+@dataclass
+class _Cache:
+    """Predictions of one champion version on one data version."""
+
+    key: tuple[Hashable, str]
+    catalog: Any
+    last_month: pd.Timestamp
+    items_by_text: dict[str, Any]
+    first_month: pd.Timestamp
+    months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
+    paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
+
+
+class ForecastService:
+    """What ``GET /forecast`` calls. Raises ``NoChampionError`` (503), :class:`UnknownItemError` (404),
+    :class:`ForecastRequestError` (422) and ``NoDataError`` (503)."""
+
+    def __init__(self, champions: ChampionHolder, data: ServingData, max_horizon: int = 24) -> None:
+        self.champions = champions
+        self.data = data
+        self.max_horizon = max_horizon
+        self._cache: _Cache | None = None
+        self._lock = threading.Lock()
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def _state(self) -> tuple[Champion, _Cache]:
+        champion = self.champions.require()
+        snapshot = self.data.snapshot()
+        key = (snapshot.version, champion.version)
+        cache = self._cache
+        if cache is None or cache.key != key:
+            with self._lock:
+                cache = self._cache
+                if cache is None or cache.key != key:
+                    cache = self._new_cache(key, champion, snapshot)
+                    self._cache = cache
+        return champion, cache
+
+    @staticmethod
+    def _new_cache(key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
+        catalog = with_champion_context(snapshot.catalog, champion)
+        items = catalog.items()
+        return _Cache(
+            key=key,
+            catalog=catalog,
+            last_month=snapshot.last_month,
+            items_by_text={str(item): item for item in items},
+            first_month=catalog.months()[0],
+        )
+
+    def _item(self, cache: _Cache, item_text: str | None):
+        if item_text is None:
+            return None
+        item = cache.items_by_text.get(str(item_text).strip())
+        if item is None:
+            known = ", ".join(list(cache.items_by_text)[:10])
+            more = "…" if len(cache.items_by_text) > 10 else ""
+            raise UnknownItemError(f"unknown item_id {item_text!r}: it has no sales in the data (known: {known}{more})")
+        return item
+
+    @staticmethod
+    def _rows(frame_or_map, version: str) -> list[dict]:
+        return [
+            {"item_id": item, "month": month, "prediction": float(value), "model_version": version}
+            for month, item, value in frame_or_map
+        ]
+
+    # -- one month ahead --------------------------------------------------------------------------
+
+    def month_forecast(self, month_text: str, item_text: str | None = None) -> list[dict]:
+        """``[{item_id, month, prediction, model_version}]`` for ``month`` (all items, or ``item_text``)."""
+        try:
+            month = parse_month(month_text)
+        except MonthFormatError as error:
+            raise ForecastRequestError(str(error)) from None
+        champion, cache = self._state()
+        item = self._item(cache, item_text)
+        if month <= cache.first_month:
+            raise ForecastRequestError(
+                f"no sales before {format_month(month)}: the data starts in {format_month(cache.first_month)}, "
+                "so the first month that can be forecast is the one after it"
+            )
+        ahead = months_between(cache.last_month, month)
+        if ahead > 1:
+            raise ForecastRequestError(
+                f"{format_month(month)} is {ahead} months after the latest complete month "
+                f"{format_month(cache.last_month)}: one-month-ahead forecasts need the month before; "
+                f"ask GET /forecast?item_id=…&horizon={ahead} for a recursive forecast"
+            )
+        predictions = cache.months.get(month)
+        if predictions is None:
+            with self._lock:
+                predictions = cache.months.get(month)
+                if predictions is None:
+                    predictions = self._predict_month(champion, cache, month)
+                    cache.months[month] = predictions
+        text = format_month(month)
+        if item is not None:
+            if item not in predictions:
+                raise ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
+            return self._rows([(text, item, predictions[item])], champion.version)
+        return self._rows(((text, key, value) for key, value in predictions.items()), champion.version)
+
+    @staticmethod
+    def _predict_month(champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+        sales = cache.catalog.sales
+        items = sorted(sales.loc[sales["dates"] < month, "item_id"].unique().tolist())
+        predicted = champion.forecaster.predict(cache.catalog, [month], items=items)
+        predicted = predicted.sort_values("item_id")
+        return dict(zip(predicted["item_id"].tolist(), predicted["prediction"].tolist(), strict=True))
+
+    # -- horizon ----------------------------------------------------------------------------------
+
+    def horizon_forecast(self, item_text: str | None, horizon: int) -> list[dict]:
+        """The next ``horizon`` months after the latest complete month, for one item or all."""
+        if horizon < 1 or horizon > self.max_horizon:
+            raise ForecastRequestError(
+                f"horizon must be between 1 and {self.max_horizon} months (got {horizon}); "
+                "recursive forecasts compound their errors, so longer horizons are refused"
+            )
+        champion, cache = self._state()
+        item = self._item(cache, item_text)
+        key = ALL_ITEMS if item is None else item
+        steps = cache.paths.get(key)
+        if steps is None or len(steps) < horizon:
+            with self._lock:
+                steps = cache.paths.get(key)
+                if steps is None or len(steps) < horizon:
+                    catalog = cache.catalog if item is None else subset_items(cache.catalog, [item])
+                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon)
+                    steps = [
+                        [(format_month(month), name, value) for name, value in zip(
+                            group["item_id"].tolist(), group["prediction"].tolist(), strict=True)]
+                        for month, group in path.sort_values(["dates", "item_id"]).groupby("dates", sort=True)
+                    ]  # fmt: skip
+                    cache.paths[key] = steps
+        return self._rows((row for step in steps[:horizon] for row in step), champion.version)
+
+    def describe(self) -> dict[str, Any]:
+        """The served champion (or why none) for ``/health``."""
+        champion = self.champions.champion
+        if champion is None:
+            return {"status": "unavailable", "detail": self.champions.status}
+        return {"status": "ok", **champion.describe()}
