@@ -31,13 +31,27 @@ def fill_sales_database(database_url: str, *, seed: int = 0, rows: list[dict] | 
     return {"inserted": result.inserted, "rejected": result.rejected}
 
 
-def train_versions(settings: Settings, months: tuple[str, ...] = TEST_MONTHS):
-    """Run the monthly job once per test month on the settings' database (outliers removed)."""
+def write_dashboard_pipeline(path: Path) -> Path:
+    """The README's pipeline.yaml: the ingestion database without outliers, Ridge on a 12-month window."""
+    import yaml
+
+    config = {
+        "source": {"kind": "database", "remove_outliers": True},
+        "model": "Ridge",
+        "features": MODEL_FEATURES,
+        "lifecycle": {"window": 12},
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def train_versions(settings: Settings, pipeline: Path, months: tuple[str, ...] = TEST_MONTHS):
+    """Run the monthly job of ``pipeline`` once per test month."""
     from salescast.lifecycle.job import run_training_job
     from salescast.lifecycle.months import parse_month
-    from salescast.lifecycle.sources import DatabaseSource, PipelineConfig, load_source
+    from salescast.lifecycle.sources import load_pipeline_config, load_source
 
-    config = PipelineConfig(DatabaseSource(None, True), model="Ridge", features=MODEL_FEATURES, window=12)
+    config = load_pipeline_config(pipeline)
     data = load_source(config.source, settings)
     return [run_training_job(config, settings, test_month=parse_month(month), data=data) for month in months]
 
@@ -136,10 +150,16 @@ class DashboardData:
         self.database_url = f"sqlite:///{root / 'sales.db'}"
         self.tracking_uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
         self.reports_dir = root / "reports"
+        self.pipeline = root / "pipeline.yaml"
 
     @property
     def settings(self) -> Settings:
-        return Settings(database_url=self.database_url, mlflow_tracking_uri=self.tracking_uri)
+        return Settings(
+            database_url=self.database_url,
+            mlflow_tracking_uri=self.tracking_uri,
+            reports_dir=self.reports_dir,
+            pipeline_config=self.pipeline,
+        )
 
     @property
     def environment(self) -> dict[str, str]:
@@ -148,6 +168,7 @@ class DashboardData:
             "SALESCAST_DATABASE_URL": self.database_url,
             "SALESCAST_MLFLOW_TRACKING_URI": self.tracking_uri,
             "SALESCAST_REPORTS_DIR": str(self.reports_dir),
+            "SALESCAST_PIPELINE_CONFIG": str(self.pipeline),
         }
 
     def build(self) -> None:
@@ -155,8 +176,9 @@ class DashboardData:
 
         previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
         fill_sales_database(self.database_url)
+        write_dashboard_pipeline(self.pipeline)
         try:
-            train_versions(self.settings)
+            train_versions(self.settings, self.pipeline)
         finally:  # the job points MLflow's process-wide URIs at this store; later tests must not inherit it
             mlflow.set_tracking_uri(previous[0])
             mlflow.set_registry_uri(previous[1])

@@ -67,7 +67,14 @@ def dashboard_url(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
     command = [sys.executable, "-m", "salescast", "dashboard", "--port", str(port)]
-    command += ["--database-url", data.database_url, "--reports-dir", str(data.reports_dir)]
+    command += [
+        "--database-url",
+        data.database_url,
+        "--reports-dir",
+        str(data.reports_dir),
+        "--config",
+        str(data.pipeline),
+    ]
     environment = {**os.environ, "SALESCAST_MLFLOW_TRACKING_URI": data.tracking_uri}
     with log.open("w") as output:
         process = subprocess.Popen(command, env=environment, cwd=data.root, stdout=output, stderr=subprocess.STDOUT)

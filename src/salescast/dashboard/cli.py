@@ -32,13 +32,11 @@ def streamlit_command(host: str, port: int, log_level: str = "INFO") -> list[str
     ]
 
 
-def dashboard_environment(settings, reports_dir: Path | None, base: Mapping[str, str]) -> dict[str, str]:
+def dashboard_environment(settings, base: Mapping[str, str]) -> dict[str, str]:
     """``base`` plus every effective setting as ``SALESCAST_*`` (the app reads them back with ``Settings()``)."""
     environment = dict(base)
     for name, value in settings.model_dump(exclude_none=True).items():
         environment[f"SALESCAST_{name.upper()}"] = str(value)
-    if reports_dir is not None:
-        environment["SALESCAST_REPORTS_DIR"] = str(reports_dir)
     return environment
 
 
@@ -56,12 +54,23 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         reports_dir: Path | None = typer.Option(
             None, help="Where `salescast monitor` writes its reports (default: SALESCAST_REPORTS_DIR, else reports)."
         ),
+        config: Path | None = typer.Option(
+            None,
+            "--config",
+            help="Pipeline config whose source the champion forecasts from (default: SALESCAST_PIPELINE_CONFIG, "
+            "./pipeline.yaml, else the database), as for `salescast monitor`.",
+        ),
     ) -> None:
         """Start the dashboard (sales, forecasts, models, drift) on http://HOST:PORT."""
         from salescast.cli import _settings_with, console
 
-        settings = _settings_with(database_url=database_url, mlflow_tracking_uri=mlflow_tracking_uri)
-        environment = dashboard_environment(settings, reports_dir, os.environ)
+        settings = _settings_with(
+            database_url=database_url,
+            mlflow_tracking_uri=mlflow_tracking_uri,
+            reports_dir=reports_dir,
+            pipeline_config=config,
+        )
+        environment = dashboard_environment(settings, os.environ)
         console.print(f"Dashboard on http://{host}:{port} (Ctrl+C to stop)")
         sys.stdout.flush()
         # Replace this process: stopping it stops Streamlit, with no orphan left behind.

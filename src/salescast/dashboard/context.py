@@ -2,7 +2,8 @@
 
 Caching: store handles, the MLflow client and loaded models are ``st.cache_resource`` (one per
 process); query results are ``st.cache_data`` with a TTL — sales for :data:`SALES_TTL` seconds,
-registry reads for :data:`REGISTRY_TTL`, artifacts of a run (immutable) for an hour. The sidebar's
+registry reads for :data:`REGISTRY_TTL`, artifacts of a run (immutable) for an hour; the forecast
+service (the API's) caches the champion per version and its forecasts per data version. The sidebar's
 *Refresh data* button clears the data caches at once. Cached functions take the settings as JSON so
 their keys change with any setting.
 """
@@ -16,7 +17,6 @@ from salescast.settings import Settings
 SALES_TTL = 60
 REGISTRY_TTL = 60
 ARTIFACT_TTL = 3600
-FORECAST_TTL = 300
 MAX_HORIZON = 12
 
 NO_SALES = """**No sales yet.** Post the weekly feed to the API, or import a CSV, then press *Refresh data*:
@@ -152,31 +152,28 @@ def recorded_forecasts(key: str, versions: tuple[str, ...]):
     return read(_mlflow_client(key), registry(key).entries)
 
 
-@st.cache_data(ttl=ARTIFACT_TTL, show_spinner=False)
-def run_tags(key: str, run_id: str) -> dict[str, str]:
-    return dict(_mlflow_client(key).get_run(run_id).data.tags)
+@st.cache_resource(show_spinner="Loading the champion and its data…")
+def forecasting(key: str):
+    """The serving package's forecast service on these settings; one per process, shared by sessions.
+
+    It reloads the champion when ``service.champions.refresh()`` sees the alias move, and the data
+    when the source's version moves.
+    """
+    from salescast.dashboard.forecast_data import forecasting_service, forecasting_source
+    from salescast.lifecycle.sources import DatabaseSource
+
+    settings = _settings(key)
+    source = forecasting_source(settings)
+    settings_database = isinstance(source, DatabaseSource) and source.database_url in (None, settings.database_url)
+    return forecasting_service(settings, _sales_store(key) if settings_database else None)
 
 
-@st.cache_resource(show_spinner="Loading the champion model…", max_entries=4)
-def _model(key: str, version: str):
-    import mlflow
+@st.cache_data(ttl=SALES_TTL, show_spinner=False)
+def partial_months(key: str):
+    """Months of the settings' database not fully covered by ingested weeks (see the Sales page)."""
+    from salescast.dashboard.sales_data import partial_months as months
 
-    _mlflow_client(key)  # points MLflow at the store
-    return mlflow.pyfunc.load_model(f"models:/{tracking_store(key).model_name}/{version}")
-
-
-@st.cache_data(ttl=FORECAST_TTL, show_spinner="Reading the champion's training source…")
-def training_history(key: str, description: str):
-    from salescast.dashboard.forecast_data import load_training_history
-
-    return load_training_history(description, _settings(key))
-
-
-@st.cache_data(ttl=FORECAST_TTL, show_spinner="Forecasting with the champion…")
-def horizon_forecast(key: str, version: str, description: str, months: int):
-    from salescast.dashboard.forecast_data import forecast_horizon
-
-    return forecast_horizon(_model(key, version), training_history(key, description).sales, months)
+    return months(weekly_sales(key))
 
 
 # -- layout --------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ Layout: ``<reports_dir>/monitoring/<YYYY-MM>/report.json`` per monitored month a
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pandas as pd
 
 from salescast.settings import Settings
 
-DEFAULT_REPORTS_DIR = Path("reports")
 MONITORING_FOLDER = "monitoring"
 LATEST_NAME = "latest.json"
 REPORT_NAME = "report.json"
@@ -32,9 +30,8 @@ class ReportFormatError(ValueError):
 
 
 def reports_dir(settings: Settings) -> Path:
-    """Where monitoring writes: the ``reports_dir`` setting once issue 6 adds it, else ``SALESCAST_REPORTS_DIR``."""
-    configured = getattr(settings, "reports_dir", None) or os.environ.get("SALESCAST_REPORTS_DIR")
-    return Path(configured) if configured else DEFAULT_REPORTS_DIR
+    """Where ``salescast monitor`` writes: the ``reports_dir`` setting."""
+    return Path(settings.reports_dir)
 
 
 def monthly_reports(root: Path) -> dict[str, Path]:

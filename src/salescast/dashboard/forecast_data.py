@@ -5,37 +5,29 @@ Two kinds of forecast are shown:
 - **recorded**: every registered version logged its one-month-ahead predictions for its test month
   (``error_analysis/test_month_predictions.csv``) with the actuals it was scored on. Those are true
   out-of-sample forecasts; where several versions tested the same month, the newest one is kept.
-- **horizon**: the champion forecasts the months after the last complete month of its training
-  source, recursively (each forecast month is fed back as history for the next).
-
-``forecast_horizon`` is local to the dashboard until the serving package (issue 6) offers the same.
+- **horizon**: the champion forecasts the months after the last complete month of the source,
+  recursively (each forecast month is fed back as history for the next) — computed by the serving
+  package's :class:`~salescast.serving.forecasts.ForecastService`, so the numbers are the API's.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from salescast.dashboard.model_data import ERROR_ANALYSIS_FOLDER, download_run_artifact
-from salescast.lifecycle.months import format_month, latest_complete_month, shift_month
+from salescast.lifecycle.months import format_month
 from salescast.lifecycle.registry import HistoryEntry
-from salescast.lifecycle.sources import CsvSource, DatabaseSource, load_source
+from salescast.lifecycle.sources import CsvSource, DatabaseSource
 from salescast.settings import Settings
 
 TOTAL = "Total"
 PREDICTIONS_FILE = "test_month_predictions.csv"
 RECORDED_COLUMNS = ["month", "item_id", "version", "actual", "forecast", "error"]
-_DATABASE_SOURCE = re.compile(r"^database: (?P<url>.*) \(remove_outliers=(?P<remove>True|False)\)$")
-_SETTINGS_DATABASE = "settings database_url"
-
-
-class UnknownTrainingSource(ValueError):
-    """A run's ``source`` tag names no source the dashboard can read back."""
 
 
 def recorded_forecasts(client, entries: list[HistoryEntry]) -> pd.DataFrame:
@@ -100,67 +92,46 @@ def error_by_month(recorded: pd.DataFrame, entries: list[HistoryEntry]) -> pd.Da
     return pd.DataFrame(rows, columns=[*columns, "total_error_pct", "baseline_rmse"])
 
 
-def parse_training_source(description: str) -> CsvSource | DatabaseSource:
-    """The source a run's ``source`` tag describes (see ``describe()`` in :mod:`salescast.lifecycle.sources`)."""
-    from pathlib import Path
+def forecasting_source(settings: Settings) -> CsvSource | DatabaseSource:
+    """The source the champion forecasts from, chosen as ``salescast monitor`` does.
 
-    match = _DATABASE_SOURCE.match(description)
-    if match:
-        url = None if match["url"] == _SETTINGS_DATABASE else match["url"]
-        return DatabaseSource(url, match["remove"] == "True")
-    if description.startswith("csv: "):
-        files = {}
-        for part in description[len("csv: ") :].split(", "):
-            name, _, path = part.partition("=")
-            files[name] = Path(path)
-        if "sales" in files:
-            return CsvSource(files)
-    raise UnknownTrainingSource(f"cannot read back the training source {description!r}")
-
-
-@dataclass(frozen=True)
-class TrainingHistory:
-    """The monthly sales of the champion's source, up to its last complete month (``dates``, ``item_id``, ``sales``)."""
-
-    sales: pd.DataFrame
-    last_month: pd.Timestamp | None
-    description: str
-
-
-def load_training_history(description: str, settings: Settings) -> TrainingHistory:
-    """Read the source a run was trained on again, as it is now; partly covered months are left out.
-
-    For the database source a month counts once every one of its days is in an ingested week: the
-    month still being fed, and the month before the feed's first Monday, would read as collapses.
+    ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` when present, else the settings' database.
+    Set ``SALESCAST_PIPELINE_CONFIG`` for the API too and the dashboard shows what ``GET /forecast`` serves.
     """
-    data = load_source(parse_training_source(description), settings)
-    sales = data.catalog.sales[["dates", "item_id", "sales"]]
-    last = latest_complete_month(sales["dates"].unique(), data.complete_months)
-    if data.complete_months is not None:  # also the first month, when the feed starts mid-month
-        sales = sales[sales["dates"].isin(data.complete_months)]
-    return TrainingHistory(sales.reset_index(drop=True), last, data.description)
+    from salescast.monitoring.cli import resolve_pipeline_config
+
+    return resolve_pipeline_config(None, settings).source
 
 
-def forecast_horizon(model, history: pd.DataFrame, months: int) -> pd.DataFrame:
-    """``months`` months after the history's last month for every item, each step fed back as history.
+def forecasting_service(settings: Settings, store=None):
+    """The API's :class:`~salescast.serving.forecasts.ForecastService` on the settings (champion + source).
 
-    ``model`` is the champion's pyfunc (:class:`~salescast.lifecycle.model.ForecasterModel`): it
-    forecasts the month named by ``params["month"]`` from the history it is given. Returns ``dates``,
-    ``item_id``, ``prediction`` and ``step`` (1 = the month after the last actual).
+    ``store``: an open ingestion store to reuse for the settings' database. The champion is looked up
+    by :meth:`refresh`-ing ``service.champions``; the data snapshot follows the source's version.
     """
-    if history.empty or months < 1:
+    from salescast.serving.champion import ChampionHolder
+    from salescast.serving.data import ServingData
+    from salescast.serving.forecasts import ForecastService
+
+    data = ServingData(settings, forecasting_source(settings), store=store)
+    return ForecastService(ChampionHolder(settings), data, settings.forecast_max_horizon)
+
+
+def horizon_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows of ``GET /forecast?horizon=H`` (``item_id``, ``month``, ``prediction``) with ``dates`` and ``step``."""
+    if not rows:
         return pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
-    known = history[["dates", "item_id", "sales"]]
-    last = known["dates"].max()
-    steps = []
-    for step in range(1, months + 1):
-        month = shift_month(last, step)
-        predicted = model.predict(known, params={"month": format_month(month)})
-        predicted = predicted.assign(step=step)
-        steps.append(predicted)
-        fed_back = predicted.rename(columns={"prediction": "sales"})[["dates", "item_id", "sales"]]
-        known = pd.concat([known, fed_back], ignore_index=True)
-    return pd.concat(steps, ignore_index=True)[["dates", "item_id", "prediction", "step"]]
+    frame = pd.DataFrame(rows)
+    dates = pd.to_datetime(frame["month"], format="%Y-%m")
+    steps = {month: step for step, month in enumerate(sorted(dates.unique()), start=1)}
+    return pd.DataFrame(
+        {"dates": dates, "item_id": frame["item_id"], "prediction": frame["prediction"], "step": dates.map(steps)}
+    )
+
+
+def complete_history(sales: pd.DataFrame, partial: list[pd.Timestamp]) -> pd.DataFrame:
+    """``sales`` without the ``partial`` months (a feed starting mid-month reads as a collapse on a chart)."""
+    return sales[~sales["dates"].isin(partial)].reset_index(drop=True)
 
 
 @dataclass(frozen=True)

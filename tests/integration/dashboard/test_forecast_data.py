@@ -1,15 +1,16 @@
-"""The Forecasts page's data functions against the real champion pyfunc and the real database."""
+"""The Forecasts page's horizon is the API's: the same service, source and champion as GET /forecast."""
 
 from __future__ import annotations
 
-import mlflow
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from tests.dashboard_support import shared_dashboard_data
+from tests.serving_support import wait_for_champion
 
-from salescast.dashboard.forecast_data import forecast_horizon, load_training_history
-from salescast.dashboard.model_data import connect, registry_overview
-from salescast.lifecycle.tracking import TrackingStore
+from salescast.api.app import create_app
+from salescast.dashboard.forecast_data import forecasting_service, forecasting_source, horizon_frame
+from salescast.lifecycle.sources import DatabaseSource
 
 
 @pytest.fixture(scope="module")
@@ -17,43 +18,33 @@ def data(tmp_path_factory):
     return shared_dashboard_data(tmp_path_factory)
 
 
-@pytest.fixture
-def champion(data):
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    store = TrackingStore.from_settings(data.settings)
-    client = connect(store)
-    entry = registry_overview(client, store.model_name).champion
-    source = client.get_run(entry.run_id).data.tags["source"]
-    yield mlflow.pyfunc.load_model(f"models:/{store.model_name}/{entry.version}"), source
-    mlflow.set_tracking_uri(previous[0])
-    mlflow.set_registry_uri(previous[1])
+def test_the_source_is_chosen_as_salescast_monitor_does(data, tmp_path, monkeypatch):
+    assert forecasting_source(data.settings) == DatabaseSource(None, True)  # the pipeline of the settings
+    monkeypatch.chdir(tmp_path)
+    assert forecasting_source(data.settings.model_copy(update={"pipeline_config": None})) == DatabaseSource()
+    (tmp_path / "pipeline.yaml").write_text(data.pipeline.read_text())
+    assert forecasting_source(data.settings.model_copy(update={"pipeline_config": None})) == DatabaseSource(None, True)
 
 
-def test_training_history_reads_the_champions_source_again_complete_months_only(data, champion):
-    _, source = champion
-    assert source == "database: settings database_url (remove_outliers=True)"
-    history = load_training_history(source, data.settings)
-    assert history.last_month == pd.Timestamp("2023-12-01")
-    assert history.sales["dates"].min() == pd.Timestamp("2020-01-01")  # December 2019 has 2 days of data
-    assert history.sales["item_id"].nunique() == 16 and len(history.sales) == 16 * 48
+def test_horizon_equals_what_the_api_serves(data):
+    service = forecasting_service(data.settings)
+    try:
+        service.champions.refresh()
+        snapshot = service.data.snapshot()
+        horizon = horizon_frame(service.horizon_forecast(None, 3))
+    finally:
+        service.data.close()
+    assert snapshot.last_month == pd.Timestamp("2023-12-01")
+    assert service.champions.champion.version == "1"
+    assert sorted(horizon["dates"].dt.strftime("%Y-%m").unique()) == ["2024-01", "2024-02", "2024-03"]
+    assert len(horizon) == 3 * 16
 
-
-def test_horizon_feeds_each_forecast_month_back_as_history(data, champion):
-    model, source = champion
-    history = load_training_history(source, data.settings).sales
-    horizon = forecast_horizon(model, history, 3)
-
-    assert horizon.groupby("step")["dates"].unique().map(lambda months: [str(m.date()) for m in months]).to_dict() == {
-        1: ["2024-01-01"],
-        2: ["2024-02-01"],
-        3: ["2024-03-01"],
-    }
-    assert len(horizon) == 48 and (horizon["prediction"] >= 0).all()
-    january = model.predict(history)  # the pyfunc's own default: the month after the history
-    first = horizon[horizon["step"] == 1].reset_index(drop=True)
-    assert first["prediction"].to_numpy() == pytest.approx(january["prediction"].to_numpy())
-    fed = pd.concat([history, january.rename(columns={"prediction": "sales"})], ignore_index=True)
-    february = model.predict(fed, params={"month": "2024-02"})
-    second = horizon[horizon["step"] == 2].reset_index(drop=True)
-    assert second["prediction"].to_numpy() == pytest.approx(february["prediction"].to_numpy())
-    assert forecast_horizon(model, history, 0).empty
+    settings = data.settings.model_copy(update={"champion_poll_seconds": 0})
+    with TestClient(create_app(settings)) as client:
+        wait_for_champion(client, "1")
+        served = client.get("/forecast", params={"horizon": 3})
+    assert served.status_code == 200, served.text
+    api = horizon_frame(served.json()).sort_values(["dates", "item_id"], ignore_index=True)
+    ours = horizon.sort_values(["dates", "item_id"], ignore_index=True)
+    assert api["item_id"].tolist() == ours["item_id"].tolist()
+    assert api["prediction"].to_numpy() == pytest.approx(ours["prediction"].to_numpy())

@@ -18,10 +18,13 @@ def test_streamlit_runs_the_app_headless_on_the_given_address():
 
 
 def test_the_app_gets_the_effective_settings_through_the_environment(tmp_path):
-    settings = Settings(database_url="sqlite:///x.db", mlflow_tracking_uri="sqlite:///m/mlflow.db")
-    environment = dashboard_environment(settings, tmp_path, {"PATH": "/bin", "SALESCAST_DATABASE_URL": "old"})
+    settings = Settings(
+        database_url="sqlite:///x.db", mlflow_tracking_uri="sqlite:///m/mlflow.db", reports_dir=tmp_path
+    )
+    environment = dashboard_environment(settings, {"PATH": "/bin", "SALESCAST_DATABASE_URL": "old"})
     assert environment["PATH"] == "/bin"
     assert environment["SALESCAST_DATABASE_URL"] == "sqlite:///x.db"
     assert environment["SALESCAST_MLFLOW_TRACKING_URI"] == "sqlite:///m/mlflow.db"
     assert environment["SALESCAST_REPORTS_DIR"] == str(tmp_path)
     assert "SALESCAST_ADMIN_TOKEN" not in environment  # unset settings stay unset
+    assert "SALESCAST_PIPELINE_CONFIG" not in environment  # the app then resolves it as `salescast monitor` does

@@ -53,7 +53,7 @@ def test_frames_keep_report_order_and_sort_months(tmp_path):
     assert performance["month"].dt.strftime("%Y-%m").tolist() == ["2023-10", "2023-11", "2023-12"]
 
 
-def test_reports_dir_from_the_environment_until_settings_have_it(monkeypatch, tmp_path):
+def test_reports_dir_is_the_setting(monkeypatch, tmp_path):
     assert str(reports_dir(Settings())) == "reports"
     monkeypatch.setenv("SALESCAST_REPORTS_DIR", str(tmp_path))
     assert reports_dir(Settings()) == tmp_path

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from salescast.dashboard.forecast_data import (
     TOTAL,
-    UnknownTrainingSource,
+    complete_history,
     error_by_month,
     forecast_view,
+    horizon_frame,
     horizon_table,
-    parse_training_source,
 )
 from salescast.lifecycle.registry import HistoryEntry
-from salescast.lifecycle.sources import CsvSource, DatabaseSource
 
 
 def entry(version: str, baseline: float) -> HistoryEntry:
@@ -96,12 +94,24 @@ def test_horizon_table_has_a_total_row():
     assert table.loc[TOTAL].tolist() == [3.0, 7.0] and table.loc["a", "2024-02"] == 4.0
 
 
-def test_training_source_round_trips_the_lifecycle_descriptions():
-    database = DatabaseSource(None, True)
-    assert parse_training_source(database.describe()) == database
-    explicit = DatabaseSource("sqlite:///data/other.db", False)
-    assert parse_training_source(explicit.describe()) == explicit
-    csv = CsvSource({"sales": Path("/d/sales.csv"), "marketing": Path("/d/marketing.csv")})
-    assert parse_training_source(csv.describe()) == csv
-    with pytest.raises(UnknownTrainingSource, match="cannot read back the training source 'parquet: x'"):
-        parse_training_source("parquet: x")
+def test_horizon_rows_of_the_api_become_steps():
+    rows = [
+        {"item_id": 7, "month": "2024-02", "prediction": 2.0, "model_version": "1"},
+        {"item_id": 7, "month": "2024-01", "prediction": 1.0, "model_version": "1"},
+        {"item_id": 8, "month": "2024-01", "prediction": 3.0, "model_version": "1"},
+    ]
+    frame = horizon_frame(rows)
+    assert frame["step"].tolist() == [2, 1, 1]
+    assert frame["dates"].tolist() == [
+        pd.Timestamp("2024-02-01"),
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-01-01"),
+    ]
+    assert horizon_frame([]).empty and list(horizon_frame([]).columns) == ["dates", "item_id", "prediction", "step"]
+
+
+def test_complete_history_drops_partial_months():
+    sales = pd.DataFrame(
+        {"dates": pd.to_datetime(["2019-12-01", "2020-01-01"]), "item_id": [1, 1], "sales": [2.0, 30.0]}
+    )
+    assert complete_history(sales, [pd.Timestamp("2019-12-01")])["sales"].tolist() == [30.0]

@@ -7,15 +7,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from salescast.dashboard import charts, context
 from salescast.dashboard.forecast_data import (
     TOTAL,
-    UnknownTrainingSource,
+    complete_history,
     error_by_month,
     forecast_view,
+    horizon_frame,
     horizon_table,
 )
 from salescast.dashboard.sales_data import SalesDatabaseMissing
 from salescast.ingest.store import StorageError
 from salescast.lifecycle.months import format_month
-from salescast.lifecycle.sources import PipelineConfigError
+from salescast.lifecycle.sources import DatabaseSource, PipelineConfigError
+from salescast.serving.data import NoDataError
 
 DEFAULT_HORIZON = 3
 NO_HORIZON = pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
@@ -24,45 +26,46 @@ st.title("Forecasts")
 settings = context.current_settings()
 key = context.settings_key(settings)
 overview = context.registry_or_stop(key)
-
 recorded = context.recorded_forecasts(key, tuple(entry.version for entry in overview.entries))
-champion = overview.champion
-history = None
-horizon = None
-if champion is None:
-    st.warning(
-        f"No version of {overview.model_name} is champion yet: every version so far lost to the baseline "
-        "(see the Models page). Recorded forecasts are below; the forecast of the coming months needs a champion."
-    )
-else:
-    source = context.run_tags(key, champion.run_id).get("source", "")
-    try:
-        history = context.training_history(key, source)
-    except (UnknownTrainingSource, PipelineConfigError, SalesDatabaseMissing) as error:
-        st.warning(f"Cannot read the champion's training data again ({error}): no forecast of the coming months.")
-    except (StorageError, SQLAlchemyError, OSError, ValueError) as error:
-        st.error(f"Reading the champion's training data failed: {error}")
+
+service = snapshot = champion = None
+try:
+    service = context.forecasting(key)
+    service.champions.refresh()
+    snapshot = service.data.snapshot()
+    champion = service.champions.champion
+except (PipelineConfigError, SalesDatabaseMissing, NoDataError) as error:
+    st.warning(f"No forecast of the coming months: {error}")
+except (StorageError, SQLAlchemyError, OSError) as error:
+    st.error(f"Reading the data to forecast from failed: {error}")
+if service is not None and snapshot is not None and champion is None:
+    st.warning(f"No forecast of the coming months: {service.champions.status}. Recorded forecasts are below.")
+
+if snapshot is not None:
+    sales = snapshot.catalog.sales[["dates", "item_id", "sales"]]
+    source = service.data.source
+    if isinstance(source, DatabaseSource) and source.database_url in (None, settings.database_url):
+        sales = complete_history(sales, context.partial_months(key))
+else:  # without the source, the recorded months' actuals are all there is
+    sales = recorded.rename(columns={"month": "dates", "actual": "sales"})[["dates", "item_id", "sales"]]
 
 controls = st.columns([2, 1])
-if history is not None:
-    actual_sales = history.sales
-else:  # without the champion's source, the recorded months' actuals are all there is
-    actual_sales = recorded.rename(columns={"month": "dates", "actual": "sales"})[["dates", "item_id", "sales"]]
-items = sorted(set(recorded["item_id"]) | set(actual_sales["item_id"].astype(str)))
+items = sorted(set(recorded["item_id"]) | set(sales["item_id"].astype(str)))
 item = controls[0].selectbox("Item", [TOTAL, *items], key="item")
 months = controls[1].slider(
-    "Months ahead", 1, context.MAX_HORIZON, DEFAULT_HORIZON, key="horizon", disabled=history is None
+    "Months ahead", 1, context.MAX_HORIZON, DEFAULT_HORIZON, key="horizon", disabled=champion is None
 )
-if history is not None and not history.sales.empty:
-    horizon = context.horizon_forecast(key, champion.version, source, months)
+horizon = NO_HORIZON
+if champion is not None:
+    horizon = horizon_frame(service.horizon_forecast(None, months))
 
 metrics = st.columns(4)
 if champion is not None:
-    metrics[0].metric("Champion", f"v{champion.version}", help=f"tested on {champion.test_month}: {champion.reason}")
-if history is not None and history.last_month is not None:
-    last_total = history.sales.loc[history.sales["dates"] == history.last_month, "sales"].sum()
-    metrics[1].metric(f"Actual {format_month(history.last_month)} (total)", f"{last_total:,.0f}")
-if horizon is not None and not horizon.empty:
+    metrics[0].metric("Champion", f"v{champion.version}", help=f"trained for {champion.training_month}")
+if snapshot is not None:
+    last_total = sales.loc[sales["dates"] == snapshot.last_month, "sales"].sum()
+    metrics[1].metric(f"Actual {format_month(snapshot.last_month)} (total)", f"{last_total:,.0f}")
+if not horizon.empty:
     first = horizon[horizon["step"] == 1]
     metrics[2].metric(f"Forecast {format_month(first['dates'].iloc[0])} (total)", f"{first['prediction'].sum():,.0f}")
 errors = error_by_month(recorded, overview.entries)
@@ -74,16 +77,16 @@ if not errors.empty:
         help="Recorded total forecast against the total actual of the last month with both.",
     )
 
-view = forecast_view(actual_sales, recorded, horizon if horizon is not None else NO_HORIZON, item)
+view = forecast_view(sales, recorded, horizon, item)
 st.plotly_chart(charts.forecast_chart(view, item), key="forecast_chart")
-if history is not None:
-    st.caption(
-        f"Actuals: {history.description}, up to the last complete month. Recorded forecasts: each version's "
-        f"one-month-ahead forecast of its test month. Dashed: champion v{champion.version}, each month fed back "
-        "as history for the next."
-    )
+caption = "Recorded forecasts: each version's one-month-ahead forecast of its test month."
+if snapshot is not None:
+    caption = f"Actuals: {snapshot.description}, complete months. {caption}"
+if champion is not None:
+    caption += f" Dashed: champion v{champion.version}, each month fed back as history for the next (as GET /forecast)."
+st.caption(caption)
 
-if horizon is not None and not horizon.empty:
+if not horizon.empty:
     st.subheader(f"Champion forecast, next {months} month(s)")
     table = horizon_table(horizon)
     st.dataframe(table)
