@@ -4,8 +4,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from salescast.dashboard.context import current_settings, sidebar
-
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="salescast", page_icon=":material/monitoring:", layout="wide")
@@ -17,5 +15,4 @@ navigation = st.navigation(
         st.Page(PAGES / "drift.py", title="Drift", icon=":material/thermostat:"),
     ]
 )
-sidebar(current_settings())
-navigation.run()
+navigation.run()  # each page draws the sidebar (context.sidebar): AppTest reruns keep only what a page draws

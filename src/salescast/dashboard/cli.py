@@ -62,7 +62,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Start the dashboard (sales, forecasts, models, drift) on http://HOST:PORT."""
-        from salescast.cli import _settings_with, console
+        from salescast.cli import _is_loopback, _settings_with, console
 
         settings = _settings_with(
             database_url=database_url,
@@ -71,6 +71,10 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             pipeline_config=config,
         )
         environment = dashboard_environment(settings, os.environ)
+        if not _is_loopback(host):
+            console.print(
+                f"[yellow]No login: anyone who reaches {host}:{port} sees the sales and the models.[/yellow]"
+            )
         console.print(f"Dashboard on http://{host}:{port} (Ctrl+C to stop)")
         sys.stdout.flush()
         # Replace this process: stopping it stops Streamlit, with no orphan left behind.

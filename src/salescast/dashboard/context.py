@@ -186,6 +186,7 @@ def sidebar(settings: Settings) -> None:
     with st.sidebar:
         if st.button("Refresh data", help="Read sales, models and reports again now (otherwise every minute)."):
             st.cache_data.clear()
+            forecasting.clear()  # also picks up an edited pipeline config
         st.caption(f"Database: `{display_url(settings.database_url)}`")
         st.caption(f"MLflow: `{display_url(tracking_store(settings_key(settings)).uri)}`")
         st.caption(f"Reports: `{reports_dir(settings)}`")

@@ -13,7 +13,7 @@ import plotly.io
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from tests.dashboard_support import APP_FILE, shared_dashboard_data, write_monitoring_report
+from tests.dashboard_support import APP_FILE, fill_sales_database, shared_dashboard_data, write_monitoring_report
 
 from salescast.dashboard.context import NO_MODEL, NO_REPORT, NO_SALES
 from salescast.dashboard.sales_data import vegetables_by_sales, weekly_sales_frame
@@ -299,3 +299,18 @@ def test_drift_page_reads_a_report_written_by_salescast_monitor(monkeypatch, tmp
     assert app.error[0].value.startswith(f"Drift in {report['month']}: {', '.join(drifted)}.")
     assert table(app, "psi", "ks_pvalue")["name"].tolist() == [row["name"] for row in report["data_drift"]]
     assert len(table(app, "champion_rmse")) == len(report["performance"])
+
+
+def test_sales_are_cached_until_refresh_data_is_pressed(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'sales.db'}"
+    fill_sales_database(url, rows=[{"year_week": 202301, "vegetable": "tomate", "sales": 70.0}])
+    app = open_page(monkeypatch, {"SALESCAST_DATABASE_URL": url})
+    assert metrics(app)["Vegetables"] == "1"
+
+    fill_sales_database(url, rows=[{"year_week": 202301, "vegetable": "zanahoria", "sales": 12.0}])
+    other_session = open_page(monkeypatch, {})
+    assert metrics(other_session)["Vegetables"] == "1"  # served from the cache (60 s), shared by sessions
+    # AppTest keeps the entry script's sidebar only in its first run's tree: click the button from there.
+    app.sidebar.button[0].click().run()
+    assert metrics(app)["Vegetables"] == "2"
+    assert app.multiselect(key="vegetables").options == ["tomato", "carrot"]

@@ -17,6 +17,7 @@ from salescast.dashboard.drift_data import (
 
 st.title("Drift")
 settings = context.current_settings()
+context.sidebar(settings)
 root = reports_dir(settings)
 latest = latest_report_path(root)
 if latest is None:

@@ -24,6 +24,7 @@ NO_HORIZON = pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
 
 st.title("Forecasts")
 settings = context.current_settings()
+context.sidebar(settings)
 key = context.settings_key(settings)
 overview = context.registry_or_stop(key)
 recorded = context.recorded_forecasts(key, tuple(entry.version for entry in overview.entries))

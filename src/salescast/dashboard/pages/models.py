@@ -12,6 +12,7 @@ def _number(value, digits: int = 4) -> str:
 
 st.title("Models")
 settings = context.current_settings()
+context.sidebar(settings)
 key = context.settings_key(settings)
 overview = context.registry_or_stop(key)
 uri = context.display_url(context.tracking_store(key).uri)

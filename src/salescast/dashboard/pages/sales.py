@@ -21,6 +21,7 @@ DEFAULT_SELECTION = 3
 
 st.title("Sales")
 settings = context.current_settings()
+context.sidebar(settings)
 key = context.settings_key(settings)
 database = context.display_url(settings.database_url)
 try:
