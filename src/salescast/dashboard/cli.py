@@ -72,9 +72,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         )
         environment = dashboard_environment(settings, os.environ)
         if not _is_loopback(host):
-            console.print(
-                f"[yellow]No login: anyone who reaches {host}:{port} sees the sales and the models.[/yellow]"
-            )
+            console.print(f"[yellow]No login: anyone who reaches {host}:{port} sees the sales and the models.[/yellow]")
         console.print(f"Dashboard on http://{host}:{port} (Ctrl+C to stop)")
         sys.stdout.flush()
         # Replace this process: stopping it stops Streamlit, with no orphan left behind.

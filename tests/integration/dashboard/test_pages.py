@@ -13,7 +13,13 @@ import plotly.io
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from tests.dashboard_support import APP_FILE, fill_sales_database, shared_dashboard_data, write_monitoring_report
+from tests.dashboard_support import (
+    APP_FILE,
+    fill_sales_database,
+    shared_dashboard_data,
+    train_versions,
+    write_monitoring_report,
+)
 
 from salescast.dashboard.context import NO_MODEL, NO_REPORT, NO_SALES
 from salescast.dashboard.sales_data import vegetables_by_sales, weekly_sales_frame
@@ -314,3 +320,21 @@ def test_sales_are_cached_until_refresh_data_is_pressed(monkeypatch, tmp_path):
     app.sidebar.button[0].click().run()
     assert metrics(app)["Vegetables"] == "2"
     assert app.multiselect(key="vegetables").options == ["tomato", "carrot"]
+
+
+def test_versions_without_a_champion_show_recorded_forecasts_and_say_why(monkeypatch, tmp_path, data):
+    """One version that lost to the baseline: no champion, no horizon, but its forecasts and decision are shown."""
+    settings = data.settings.model_copy(update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"})
+    (result,) = train_versions(settings, data.pipeline, ("2023-11",))
+    assert result.decision == "kept"
+    environment = {**data.environment, "SALESCAST_MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri}
+
+    forecasts = open_page(monkeypatch, environment, "forecasts")
+    assert "no version of salescast-forecaster holds the 'champion' alias" in forecasts.warning[0].value
+    assert "Champion" not in metrics(forecasts) and "Forecast 2024-01 (total)" not in metrics(forecasts)
+    assert table(forecasts, "month", "rmse", "baseline_rmse")["month"].tolist() == ["2023-11"]
+    assert set(traces(figure(forecasts, "forecast_chart"))) == {"actual", "forecast (recorded)"}
+
+    models = open_page(monkeypatch, environment, "models")
+    assert (metrics(models)["Champion"], metrics(models)["Challenger"]) == ("none", "v1")
+    assert models.warning[0].value.startswith("No version is champion")

@@ -53,9 +53,13 @@ else:  # without the source, the recorded months' actuals are all there is
 controls = st.columns([2, 1])
 items = sorted(set(recorded["item_id"]) | set(sales["item_id"].astype(str)))
 item = controls[0].selectbox("Item", [TOTAL, *items], key="item")
-months = controls[1].slider(
-    "Months ahead", 1, context.MAX_HORIZON, DEFAULT_HORIZON, key="horizon", disabled=champion is None
-)
+longest = min(context.MAX_HORIZON, settings.forecast_max_horizon)  # the API refuses longer horizons
+if longest > 1:
+    months = controls[1].slider(
+        "Months ahead", 1, longest, min(DEFAULT_HORIZON, longest), key="horizon", disabled=champion is None
+    )
+else:
+    months = 1
 horizon = NO_HORIZON
 if champion is not None:
     horizon = horizon_frame(service.horizon_forecast(None, months))
