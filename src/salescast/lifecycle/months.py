@@ -202,6 +202,14 @@ def _missing_message(
     return "\n".join(lines)
 
 
+def latest_complete_month(months: Iterable[pd.Timestamp], complete: Iterable[pd.Timestamp] | None = None):
+    """The last month that is both present and, when ``complete`` is given, known to be complete."""
+    present = {month_start(month) for month in months}
+    if complete is not None:
+        present &= {month_start(month) for month in complete}
+    return max(present) if present else None
+
+
 def complete_months_from_weeks(year_weeks) -> list[pd.Timestamp]:
     """Months all of whose days fall in one of ``year_weeks`` (ISO weeks, ``YYYYWW``)."""
     from salescast.ingest.calendar import days_per_month
