@@ -69,6 +69,8 @@ def isolated_settings(monkeypatch):
         if name.startswith("SALESCAST_") and not name.startswith(("SALESCAST_TEST_", "SALESCAST_REQUIRE_")):
             monkeypatch.delenv(name)
     get_settings.cache_clear()
+    # Rich reads COLUMNS on every print: wide enough that no message wraps inside a temporary path.
+    monkeypatch.setenv("COLUMNS", "240")
     # mlflow.set_tracking_uri/set_registry_uri export these: without this, one test's store leaks into the next
     # (every API started later would watch that store for a champion).
     leaked = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")

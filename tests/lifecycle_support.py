@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from salescast.ingest.calendar import iso_weeks_in_year
 from salescast.settings import Settings
 
 
@@ -69,3 +71,17 @@ def write_pipeline(path: Path, source: dict, **extra) -> Path:
     """A ``pipeline.yaml`` with ``source`` and any other top-level keys."""
     path.write_text(yaml.safe_dump({"source": source, **extra}, sort_keys=False))
     return path
+
+
+VEGETABLES = {"Tomate": 70.0, "zanahorias": 30.0, "leek": 12.0}  # French, Spanish, English names
+
+
+def weekly_rows(first_year: int = 2021, last_year: int = 2022) -> list[dict]:
+    """Seasonal weekly sales of three vegetables named in French, Spanish and English, every ISO week."""
+    rows = []
+    for year in range(first_year, last_year + 1):
+        for week in range(1, iso_weeks_in_year(year) + 1):
+            for index, (name, level) in enumerate(VEGETABLES.items()):
+                season = 1 + 0.4 * math.sin(2 * math.pi * week / 52 + index)
+                rows.append({"year_week": year * 100 + week, "vegetable": name, "sales": round(level * season, 2)})
+    return rows

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from fastapi.testclient import TestClient
-from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_pipeline
+from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, weekly_rows, write_pipeline
 
 from salescast.api.app import create_app
-from salescast.ingest.calendar import iso_weeks_in_year
 from salescast.lifecycle.job import run_training_job
 from salescast.lifecycle.months import MissingMonthsError, parse_month
 from salescast.lifecycle.sources import load_pipeline_config
 from salescast.settings import Settings
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
-VEGETABLES = {"Tomate": 70.0, "zanahorias": 30.0, "leek": 12.0}  # French, Spanish, English names
-
-
-def weekly_rows(first_year: int = 2021, last_year: int = 2022) -> list[dict]:
-    rows = []
-    for year in range(first_year, last_year + 1):
-        for week in range(1, iso_weeks_in_year(year) + 1):
-            for index, (name, level) in enumerate(VEGETABLES.items()):
-                season = 1 + 0.4 * math.sin(2 * math.pi * week / 52 + index)
-                rows.append({"year_week": year * 100 + week, "vegetable": name, "sales": round(level * season, 2)})
-    return rows
 
 
 @pytest.mark.slow

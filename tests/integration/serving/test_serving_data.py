@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 from fastapi.testclient import TestClient
-from tests.integration.lifecycle.test_database_source import weekly_rows
+from tests.lifecycle_support import weekly_rows
 
 from salescast.api.app import create_app
 from salescast.ingest.service import IngestService
