@@ -49,7 +49,6 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
-    or_,
     select,
     tuple_,
 )
@@ -168,21 +167,41 @@ def _chunks(items: Sequence, size: int = KEYS_PER_STATEMENT) -> Iterator[Sequenc
 
 
 def _rows_for_keys(connection: Connection, query: str, keys: Sequence[tuple]) -> list[tuple]:
-    """Run ``query`` once per chunk of ``keys``, its ``{keys}`` replaced by a ``VALUES`` list of them.
+    """Run ``query`` once per chunk of ``keys``, each ``{keys}`` in it replaced by a ``VALUES`` list of them.
 
-    ``query`` joins that list (columns ``column1``, ``column2``) to a table's index, one lookup per key.
+    ``query`` joins that list (columns ``column1``, ``column2``, …) to a table's index, one lookup per key.
     Written as driver SQL: a row-value ``IN`` list makes SQLite scan the whole table, and hundreds of
     pairs through SQLAlchemy's expanding IN cost more to name than the lookups themselves.
     """
+    if not keys:
+        return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    row = "(" + ", ".join([mark] * len(keys[0])) + ")"
+    uses = query.count("{keys}")
     rows: list[tuple] = []
-    for chunk in _chunks(keys):
-        values = ", ".join([f"({mark}, {mark})"] * len(chunk))
-        parameters = tuple(value for key in chunk for value in key)
-        rows += connection.exec_driver_sql(query.format(keys=f"VALUES {values}"), parameters).all()
+    # SQLite binds at most 32,766 parameters per statement.
+    for chunk in _chunks(keys, min(KEYS_PER_STATEMENT, 30_000 // (len(keys[0]) * uses))):
+        parameters = tuple(value for key in chunk for value in key) * uses
+        statement = query.format(keys="VALUES " + ", ".join([row] * len(chunk)))
+        rows += connection.exec_driver_sql(statement, parameters).all()
     return rows
 
 
+# Mean and the sum of squared deviations of each listed vegetable's weekly sales (two passes, exact).
+_VEGETABLE_STATS = (
+    "SELECT m.vegetable, m.weeks, m.mean, sum((t.sales - m.mean) * (t.sales - m.mean)) FROM ("
+    "SELECT t.vegetable AS vegetable, count(*) AS weeks, avg(t.sales) AS mean FROM ({keys}) AS k "
+    "JOIN weekly_sales AS t ON t.vegetable = k.column1 GROUP BY t.vegetable) AS m "
+    "JOIN weekly_sales AS t ON t.vegetable = m.vegetable GROUP BY m.vegetable, m.weeks, m.mean"
+)
+# Unflagged weeks beyond each vegetable's band (column2 = low, column3 = high): two range scans on
+# (vegetable, sales) per vegetable.
+_UNFLAGGED_BEYOND_BAND = (
+    "SELECT t.year_week, t.vegetable, t.sales FROM ({keys}) AS k JOIN weekly_sales AS t "
+    "ON t.vegetable = k.column1 AND t.sales >= k.column3 WHERE NOT t.is_outlier "
+    "UNION ALL SELECT t.year_week, t.vegetable, t.sales FROM ({keys}) AS k JOIN weekly_sales AS t "
+    "ON t.vegetable = k.column1 AND t.sales <= k.column2 WHERE NOT t.is_outlier"
+)
 _VERSIONS_QUERY = "SELECT version, layout_version FROM ingest_state WHERE id = 1"
 _EXISTING_RAW = (
     "SELECT t.year_week, t.vegetable, t.sales, t.canonical FROM ({keys}) AS k "
@@ -231,14 +250,6 @@ def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL"
         isolation = "READ COMMITTED" if immediate else "REPEATABLE READ"
         return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, isolation_level=isolation)
     raise StorageError(f"unsupported database URL {database_url!r}: use sqlite:///path or postgresql+psycopg://…")
-
-
-# Unflagged weeks of one vegetable beyond its outlier band: a range scan on (vegetable, sales).
-_UNFLAGGED_BEYOND_BAND = select(weekly_sales.c.year_week, weekly_sales.c.sales).where(
-    weekly_sales.c.vegetable == bindparam("name"),
-    sa.not_(weekly_sales.c.is_outlier),
-    or_(weekly_sales.c.sales >= bindparam("high"), weekly_sales.c.sales <= bindparam("low")),
-)
 
 
 def _insert(connection: Connection, table: Table):
@@ -612,15 +623,15 @@ class SalesStore:
                 mean, variance = statistics.get(vegetable, (0.0, None))
                 if not is_outlier(sales, mean, variance, threshold):
                     flips.append({"week": year_week, "name": vegetable, "flag": False})
-            for vegetable in chunk:
-                mean, variance = statistics.get(vegetable, (0.0, None))
-                if variance is None:
-                    continue
-                low, high = candidate_bounds(mean, variance, threshold)
-                candidates = connection.execute(_UNFLAGGED_BEYOND_BAND, {"name": vegetable, "low": low, "high": high})
-                for year_week, sales in candidates:
-                    if is_outlier(sales, mean, variance, threshold):
-                        flips.append({"week": year_week, "name": vegetable, "flag": True})
+        bands = [
+            (vegetable, *candidate_bounds(mean, variance, threshold))
+            for vegetable, (mean, variance) in sorted(statistics.items())
+            if variance is not None
+        ]
+        for year_week, vegetable, sales in _rows_for_keys(connection, _UNFLAGGED_BEYOND_BAND, bands):
+            mean, variance = statistics[vegetable]
+            if is_outlier(sales, mean, variance, threshold):
+                flips.append({"week": year_week, "name": vegetable, "flag": True})
         if flips:
             connection.execute(
                 weekly_sales.update()
@@ -634,22 +645,7 @@ class SalesStore:
         """Recompute the vegetables' mean and sample variance (two passes, exact); returns them."""
         statistics: dict[str, tuple[float, float | None]] = {}
         for chunk in _chunks(vegetables):
-            means = (
-                select(
-                    weekly_sales.c.vegetable,
-                    func.count().label("weeks"),
-                    func.avg(weekly_sales.c.sales).label("mean"),
-                )
-                .where(weekly_sales.c.vegetable.in_(chunk))
-                .group_by(weekly_sales.c.vegetable)
-                .subquery()
-            )
-            deviation = weekly_sales.c.sales - means.c.mean
-            rows = connection.execute(
-                select(means.c.vegetable, means.c.weeks, means.c.mean, func.sum(deviation * deviation))
-                .join_from(means, weekly_sales, weekly_sales.c.vegetable == means.c.vegetable)
-                .group_by(means.c.vegetable, means.c.weeks, means.c.mean)
-            ).all()
+            rows = _rows_for_keys(connection, _VEGETABLE_STATS, [(vegetable,) for vegetable in chunk])
             connection.execute(vegetable_stats.delete().where(vegetable_stats.c.vegetable.in_(chunk)))
             fresh = [
                 {
