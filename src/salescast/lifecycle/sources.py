@@ -134,7 +134,20 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     if GATE_AND_REPORTED_BASELINES[0] not in baselines:
         baselines.insert(0, GATE_AND_REPORTED_BASELINES[0])  # the promotion gate always needs it
     scaling = raw.get("target_scaling", "auto")
+    _check_engine_names(model, features, baselines, scaling, where)
     return PipelineConfig(source, model, dict(model_params), features, window, baselines, scaling, path)
+
+
+def _check_engine_names(model: str, features: list[str] | None, baselines: list, scaling, where: str) -> None:
+    """Unknown model, feature, baseline or scaling names fail here, naming the valid ones, before any data is read."""
+    from salescast.forecast.pipeline import DEFAULT_FEATURES, Forecaster
+
+    try:
+        Forecaster(model, DEFAULT_FEATURES if features is None else features, target_scaling=scaling)
+        for baseline in baselines:
+            Forecaster(str(baseline), [])
+    except ValueError as error:
+        raise PipelineConfigError(f"{where}: {error}") from None
 
 
 def _parse_source(raw: Mapping, base_dir: Path, where: str) -> CsvSource | DatabaseSource:

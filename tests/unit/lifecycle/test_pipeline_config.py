@@ -49,6 +49,10 @@ def test_database_source(tmp_path):
         ({"source": {"kind": "database", "url": "x"}}, "unknown database source key"),
         ({"data": {"sales": "s"}, "lifecycle": {"window": 0}}, "window must be a whole number"),
         ({"data": {"sales": "s"}, "modle": "Ridge"}, "unknown key(s) ['modle']"),
+        ({"data": {"sales": "s"}, "model": "Prophet"}, "Ridge"),
+        ({"data": {"sales": "s"}, "features": ["last_month", "weather"]}, "weather"),
+        ({"data": {"sales": "s"}, "target_scaling": True}, "valid values are ['auto', 'item_level', None]"),
+        ({"data": {"sales": "s"}, "lifecycle": {"baselines": ["Naive"]}}, "Naive"),
     ],
 )
 def test_errors_name_what_to_fix(raw, message, tmp_path):
