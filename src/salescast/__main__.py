@@ -2,4 +2,5 @@
 
 from salescast.cli import app
 
-app(prog_name="salescast")
+if __name__ == "__main__":
+    app(prog_name="salescast")

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Performance drift when the champion's RMSE exceeds the baseline's by more than this fraction.",
     )
+    ingest_writer_process: bool = Field(
+        default=True,
+        description="The API commits posts in a child process (uses a second core; no GIL shared with HTTP).",
+    )
     log_level: str = "INFO"
     access_log: bool = Field(default=False, description="Log every HTTP request (costs ~10% of throughput).")
 

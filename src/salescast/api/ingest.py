@@ -20,12 +20,13 @@ POST_SALES_BODY = {
 }
 
 
-def ingest_service(request: Request) -> IngestService:
+async def ingest_service(request: Request) -> IngestService:
+    # async: FastAPI would run a plain function in the thread pool, a hop per request for a lookup
     return request.app.state.ingest_service
 
 
 @route(router, "/post_sales", ["POST"], response_model=PostSalesResult, openapi_extra=POST_SALES_BODY)
-async def post_sales(request: Request) -> Response:
+async def post_sales(request: Request, service: IngestService = Depends(ingest_service)) -> Response:
     """Store a batch of weekly sales. Invalid rows are reported, valid ones stored; a key posted again is replaced."""
     body = await request.body()
     try:
@@ -33,7 +34,7 @@ async def post_sales(request: Request) -> Response:
     except orjson.JSONDecodeError as error:
         raise HTTPException(status_code=400, detail=f"body is not valid JSON: {error}") from None
     try:
-        result = await ingest_service(request).post_sales_async(payload)
+        result = await service.post_sales_async(payload)
     except InvalidPayload as error:
         raise HTTPException(status_code=422, detail=str(error)) from None
     return json_response(result.model_dump())

@@ -32,8 +32,8 @@ class VersionedRowsCache:
         self._version = -1
         self._layout_version = -1
         self._rows: dict[tuple, dict] = {}
-        self._fragments: dict[tuple, bytes] = {}
-        self._order: list[tuple] = []
+        self._order: list[tuple] = []  # the keys, sorted
+        self._fragments: list[bytes] = []  # each row's JSON, in the order of ``_order``
         self._json: bytes | None = None
         self._row_list: list[dict] | None = None
 
@@ -41,18 +41,19 @@ class VersionedRowsCache:
         """The JSON array as of ``version``; ``connection`` must see that version's snapshot."""
         with self._lock:
             self._catch_up(connection, version, layout_version)
-            if self._json is None:
-                self._json = b"[" + b",".join([self._fragments[key] for key in self._order]) + b"]"
-            return self._json
+            return self._joined()
 
     def json_if_current(self, version: int, layout_version: int) -> bytes | None:
         """The cached JSON array if it already reflects ``version``, else None (no database access)."""
         with self._lock:
             if self._version < version or self._layout_version != layout_version:
                 return None
-            if self._json is None:
-                self._json = b"[" + b",".join([self._fragments[key] for key in self._order]) + b"]"
-            return self._json
+            return self._joined()
+
+    def _joined(self) -> bytes:
+        if self._json is None:
+            self._json = b"[" + b",".join(self._fragments) + b"]"
+        return self._json
 
     def push(self, version: int, layout_version: int, rows: Iterable[Sequence]) -> None:
         """Apply the rows a writer of this process committed as ``version``, if nothing else came between.
@@ -65,8 +66,7 @@ class VersionedRowsCache:
             if self._version != version - 1 or self._layout_version != layout_version:
                 return
             for values in rows:
-                if self._store(values):
-                    bisect.insort(self._order, tuple(values[: self._key_width]))
+                self._store(values)
             self._version = version
             self._json = self._row_list = None
 
@@ -93,23 +93,28 @@ class VersionedRowsCache:
         return select(*(self._table.c[name] for name in self._columns))
 
     def _reload(self, connection: Connection) -> None:
-        self._rows.clear()
-        self._fragments.clear()
-        for values in connection.execute(self._select()):
-            self._store(values)
+        self._rows = {
+            tuple(values[: self._key_width]): self._row(values) for values in connection.execute(self._select())
+        }
         self._order = sorted(self._rows)
+        self._fragments = [orjson.dumps(self._rows[key]) for key in self._order]
 
     def _apply_changes(self, connection: Connection) -> None:
         changed = connection.execute(self._select().where(self._table.c.version > self._version)).all()
         for values in changed:
-            if self._store(values):
-                bisect.insort(self._order, tuple(values[: self._key_width]))
+            self._store(values)
 
-    def _store(self, values) -> bool:
-        """Keep one row; True when its key is new."""
+    def _row(self, values) -> dict:
+        return dict(zip(self._columns, values, strict=True))
+
+    def _store(self, values) -> None:
+        """Keep one row, new or replacing the one with its key, in key order."""
         key = tuple(values[: self._key_width])
-        row = dict(zip(self._columns, values, strict=True))
-        is_new = key not in self._rows
+        row = self._row(values)
+        position = bisect.bisect_left(self._order, key)
+        if key in self._rows:
+            self._fragments[position] = orjson.dumps(row)
+        else:
+            self._order.insert(position, key)
+            self._fragments.insert(position, orjson.dumps(row))
         self._rows[key] = row
-        self._fragments[key] = orjson.dumps(row)
-        return is_new

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from salescast.ingest.names import normalize_name, resolve_vegetable_name
 from salescast.ingest.schema import PostSalesResult, validate_sales_rows
 from salescast.ingest.store import SalesStore, UpsertCounts
 from salescast.ingest.writer import GroupCommitWriter
+from salescast.ingest.writer_process import WriterProcess
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +26,22 @@ class InvalidPayload(ValueError):
 class IngestService:
     """Validates, resolves and stores the weekly feed, and answers the three layers' reads."""
 
-    def __init__(self, store: SalesStore) -> None:
+    def __init__(self, store: SalesStore, *, writer_process: bool = False) -> None:
+        """``writer_process``: commit in a child process (the server's choice, see :mod:`writer_process`)."""
         self.store = store
-        self.writer = GroupCommitWriter(store, normalize_name, resolve_vegetable_name)
+        self._writer_process = WriterProcess(store, normalize_name, resolve_vegetable_name) if writer_process else None
+        commit = (
+            self._writer_process.commit
+            if self._writer_process
+            else partial(store.upsert_sales_batches, name_key=normalize_name, resolve=resolve_vegetable_name)
+        )
+        self.writer = GroupCommitWriter(commit)
 
     def close(self) -> None:
         """Commit queued posts, stop the writer and release the database connections."""
         self.writer.close()
+        if self._writer_process is not None:
+            self._writer_process.close()
         self.store.dispose()
 
     def post_sales(self, payload: Any) -> PostSalesResult:

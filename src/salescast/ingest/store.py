@@ -24,6 +24,7 @@ a PostgreSQL transaction-level advisory lock), which is what makes the recomputa
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import sqlite3
@@ -32,9 +33,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
@@ -60,6 +61,9 @@ from salescast.ingest.outliers import candidate_bounds, is_outlier, outlier_cond
 from salescast.ingest.read_model import VersionedRowsCache
 from salescast.ingest.schema import SalesRow
 from salescast.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +165,17 @@ class UpsertCounts:
     unchanged: int
 
 
+@dataclass(frozen=True)
+class CommittedChange:
+    """The rows one write transaction stamped with ``version``, as ``(key..., sales)`` tuples per layer."""
+
+    version: int
+    layout_version: int
+    raw: list[tuple]
+    monthly: list[tuple]
+    regular_monthly: list[tuple]
+
+
 def _chunks(items: Sequence, size: int = KEYS_PER_STATEMENT) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -252,24 +267,29 @@ def create_engine_for_url(database_url: str, *, sqlite_synchronous: str = "FULL"
     raise StorageError(f"unsupported database URL {database_url!r}: use sqlite:///path or postgresql+psycopg://…")
 
 
-def _insert(connection: Connection, table: Table):
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+@functools.cache
+def _upsert_statement(dialect_name: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]):
+    # Built once: constructing an INSERT … ON CONFLICT and its cache key cost more than running it.
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: statement.excluded[column] for column in update}
+    )
+
+
+@functools.cache
+def _insert_missing_statement(dialect_name: str, table: Table, key: tuple[str, ...]):
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return statement.on_conflict_do_nothing(index_elements=list(key))
 
 
 def _upsert(connection: Connection, table: Table, rows: list[dict], key: list[str], update: list[str]) -> None:
-    if not rows:
-        return
-    statement = _insert(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={column: statement.excluded[column] for column in update}
-    )
-    connection.execute(statement, rows)
+    if rows:
+        connection.execute(_upsert_statement(connection.dialect.name, table, tuple(key), tuple(update)), rows)
 
 
 def _insert_missing(connection: Connection, table: Table, rows: list[dict], key: list[str]) -> None:
     if rows:
-        connection.execute(_insert(connection, table).on_conflict_do_nothing(index_elements=key), rows)
+        connection.execute(_insert_missing_statement(connection.dialect.name, table, tuple(key)), rows)
 
 
 def open_store(settings: Settings) -> SalesStore:
@@ -288,6 +308,7 @@ class SalesStore:
         self, database_url: str, *, sqlite_synchronous: str = "FULL", outlier_std_threshold: float | None = None
     ) -> None:
         self.database_url = database_url
+        self.sqlite_synchronous = sqlite_synchronous
         # The outlier flags are stored, so the threshold belongs to the database; see :meth:`migrate`.
         self.outlier_std_threshold = (
             get_settings().outlier_std_threshold if outlier_std_threshold is None else outlier_std_threshold
@@ -436,9 +457,31 @@ class SalesStore:
         None; operator aliases take precedence over ``resolve``. The derived layers the rows touch
         are refreshed once, in the same transaction. Returns the counts of each batch, in order.
         """
+        results, change = self.write_sales_batches(batches, name_key, resolve)
+        self.apply_committed(change)
+        return results
+
+    def apply_committed(self, change: CommittedChange | None) -> None:
+        """Push what a writer committed (in this process or the writer process) into this store's read caches."""
+        if change is None:
+            return
+        self._raw_cache.push(change.version, change.layout_version, change.raw)
+        self._monthly_cache.push(change.version, change.layout_version, change.monthly)
+        self._regular_monthly_cache.push(change.version, change.layout_version, change.regular_monthly)
+
+    def write_sales_batches(
+        self,
+        batches: Sequence[Sequence[SalesRow]],
+        name_key: Callable[[str], str],
+        resolve: Callable[[str], str | None],
+    ) -> tuple[list[UpsertCounts], CommittedChange | None]:
+        """:meth:`upsert_sales_batches` without touching the read caches: the counts, and what was committed.
+
+        The change is None when nothing was written or readers must reload (a month disappeared).
+        """
         keys = list(dict.fromkeys((row.year_week, row.vegetable) for batch in batches for row in batch))
         if not keys:
-            return [UpsertCounts(0, 0, 0) for _ in batches]
+            return [UpsertCounts(0, 0, 0) for _ in batches], None
         names = {vegetable: name_key(vegetable) for _, vegetable in keys}
         with self._writing() as connection:
             version, layout_version = self._next_version(connection)
@@ -484,13 +527,11 @@ class SalesStore:
                 ["sales", "name_key", "canonical", "version"],
             )
             monthly_changes = self._refresh_derived(connection, touched, version)
-        if monthly_changes is not None:
-            monthly, regular_monthly = monthly_changes
-            raw = [(row["year_week"], row["vegetable"], row["sales"]) for row in to_write.values()]
-            self._raw_cache.push(version, layout_version, raw)
-            self._monthly_cache.push(version, layout_version, monthly)
-            self._regular_monthly_cache.push(version, layout_version, regular_monthly)
-        return results
+        if monthly_changes is None:
+            return results, None
+        monthly, regular_monthly = monthly_changes
+        raw = [(row["year_week"], row["vegetable"], row["sales"]) for row in to_write.values()]
+        return results, CommittedChange(version, layout_version, raw, monthly, regular_monthly)
 
     def add_alias(self, alias_key: str, vegetable: str) -> int:
         """Map a name key to ``vegetable`` for past and future rows; returns how many raw rows it re-mapped."""
@@ -756,6 +797,8 @@ class SalesStore:
 
     def monthly_sales(self, remove_outliers: bool = False) -> pd.DataFrame:
         """Monthly sales as a DataFrame: ``year_month`` (int YYYYMM), ``vegetable`` (str), ``sales`` (float)."""
+        import pandas as pd  # here, not at the top: the writer process never needs it (a second of start-up)
+
         rows = self.monthly_sales_rows(remove_outliers=remove_outliers)
         frame = pd.DataFrame(rows, columns=["year_month", "vegetable", "sales"])
         return frame.astype({"year_month": "int64", "sales": "float64"})

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from salescast.ingest.schema import SalesRow
-from salescast.ingest.store import SalesStore, UpsertCounts
+from salescast.ingest.store import UpsertCounts
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +28,19 @@ class WriterClosed(RuntimeError):
 
 
 class GroupCommitWriter:
-    """One background thread that stores queued batches together; :meth:`submit` returns a future."""
+    """One background thread that stores queued batches together; :meth:`submit` returns a future.
+
+    ``commit`` stores a list of batches in one transaction and returns each batch's counts
+    (:meth:`SalesStore.upsert_sales_batches` with its name functions bound, or
+    :meth:`WriterProcess.commit`).
+    """
 
     def __init__(
         self,
-        store: SalesStore,
-        name_key: Callable[[str], str],
-        resolve: Callable[[str], str | None],
+        commit: Callable[[list[Sequence[SalesRow]]], list[UpsertCounts]],
         max_rows_per_commit: int = 20_000,
     ) -> None:
-        self._store = store
-        self._name_key = name_key
-        self._resolve = resolve
+        self._commit_batches = commit
         self._max_rows = max_rows_per_commit
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
@@ -86,7 +87,7 @@ class GroupCommitWriter:
 
     def _commit(self, pending: list[tuple[Sequence[SalesRow], Future]]) -> None:
         try:
-            results = self._store.upsert_sales_batches([rows for rows, _ in pending], self._name_key, self._resolve)
+            results = self._commit_batches([rows for rows, _ in pending])
         except BaseException as error:  # every waiting post learns it was not stored
             logger.exception("group commit of %d posts failed", len(pending))
             for _, future in pending:

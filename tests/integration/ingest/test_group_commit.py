@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
+from salescast.ingest.names import normalize_name, resolve_vegetable_name
 from salescast.ingest.schema import SalesRow
 from salescast.ingest.store import SalesStore
 from salescast.ingest.writer import GroupCommitWriter, WriterClosed
+from salescast.ingest.writer_process import WriterProcess
 
 
-def identity(name: str) -> str:
-    return name
+@pytest.fixture(params=["in-process", "writer-process"])
+def commit(request, store):
+    """Both ways the server commits: in its own thread, or through the writer process."""
+    if request.param == "in-process":
+        yield partial(store.upsert_sales_batches, name_key=normalize_name, resolve=resolve_vegetable_name)
+        return
+    process = WriterProcess(store, normalize_name, resolve_vegetable_name)
+    yield process.commit
+    process.close()
 
 
-@pytest.fixture
-def store(database_url):
-    store = SalesStore(database_url)
-    store.migrate()
-    yield store
-    store.dispose()
-
-
-def test_concurrent_submissions_are_counted_as_if_posted_one_after_the_other(store):
-    writer = GroupCommitWriter(store, identity, identity)
+def test_concurrent_submissions_are_counted_as_if_posted_one_after_the_other(store, commit):
+    writer = GroupCommitWriter(commit)
     keys = [(202001 + week, name) for week in range(5) for name in ("tomato", "carrot", "leek")]
     results = []
     lock = threading.Lock()
@@ -49,10 +51,18 @@ def test_concurrent_submissions_are_counted_as_if_posted_one_after_the_other(sto
     assert sum(counts.inserted for _, counts in results) == len(keys)
     assert all(counts.inserted + counts.updated + counts.unchanged == rows for rows, counts in results)
     assert len(store.raw_sales()) == len(keys)
+    # The read caches, fed by the committed changes, agree with a store that reads everything afresh.
+    fresh = SalesStore(store.database_url)
+    try:
+        assert fresh.raw_sales_json() == store.raw_sales_json()
+        assert fresh.monthly_sales_json() == store.monthly_sales_json()
+        assert fresh.monthly_sales_json(remove_outliers=True) == store.monthly_sales_json(remove_outliers=True)
+    finally:
+        fresh.dispose()
 
 
-def test_a_failed_commit_fails_every_post_in_it_and_the_writer_recovers(store):
-    writer = GroupCommitWriter(store, identity, identity)
+def test_a_failed_commit_fails_every_post_in_it_and_the_writer_recovers(store, commit):
+    writer = GroupCommitWriter(commit)
     with store.write_engine.begin() as connection:
         connection.execute(sa.text("ALTER TABLE weekly_sales RENAME TO weekly_sales_away"))
     failed = writer.submit([SalesRow(0, 202001, "tomato", 1.0)])

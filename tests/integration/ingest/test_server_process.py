@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 
 import httpx
+import psutil
 import pytest
 
 from salescast.bench.server_process import ServerProcess
@@ -60,11 +61,15 @@ def test_every_acknowledged_row_survives_a_sigkill(server):
     for thread in writers:
         thread.start()
     time.sleep(1.5)
+    children = psutil.Process(first.process.pid).children(recursive=True)  # the writer process
+    assert children
     first.kill()  # SIGKILL during the burst
     stop.set()
     for thread in writers:
         thread.join(10)
     assert len(acknowledged) > 20
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, "the writer process outlived the server"
 
     restarted = server(port=first.port)
     stored = {

@@ -18,14 +18,6 @@ def resolve(name: str) -> str | None:
     return NAMES.get(name_key(name))
 
 
-@pytest.fixture
-def store(database_url):
-    store = SalesStore(database_url)
-    store.migrate()
-    yield store
-    store.dispose()
-
-
 def rows(*triples) -> list[SalesRow]:
     return [SalesRow(index, week, name, float(sales)) for index, (week, name, sales) in enumerate(triples)]
 
