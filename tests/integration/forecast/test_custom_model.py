@@ -48,5 +48,5 @@ def test_custom_model_comes_close_to_the_oracle(generated):
     oracle["dates"] = oracle["dates"].dt.strftime("%Y-%m-%d")
     floor = _rmse(generated, oracle)
     baseline = _rmse(generated, make_predictions(config | {"model": "SameMonthLastYearSales"}, base_dir=generated))
-    assert floor < custom <= 1.25 * floor
+    assert floor < custom <= 1.10 * floor  # 1.03 measured (1.14 before the latent level was rebuilt by groups)
     assert custom < 0.5 * baseline

@@ -1,10 +1,10 @@
 """``structural_history`` (internal, for CustomModel): the window of raw history the structural equations need.
 
-For month M: sales at M−1 … M−18, marketing and the price push r(M−k+1) − r(M−k) at M … M−18 (when those
-sources exist), and flags at M−1 … M−18 for months whose sales do not show demand: a stockout (sales
+For month M: sales at M−1 … M−30, marketing and the price push r(M−k+1) − r(M−k) at M … M−30 (when those
+sources exist), and flags at M−1 … M−30 for months whose sales do not show demand: a stockout (sales
 censored, the unmet rest sold the month after) and a June pushed to its objective (the extra taken back
-in July). Eighteen lags let the model rebuild the expected demand of M−1, M−2 and M−3 (a run of up to
-three stockout months) from their own 15-month histories.
+in July; an eligible June with a stockout in it or in May is flagged too, as its sales cannot tell).
+Thirty lags let the model rebuild the demand of any such month in M−1 … M−15 from its own 15-month history.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from salescast.forecast.features.price import relative_changes
 from salescast.forecast.panel import Panel
 
 NAME = "structural_history"
-WINDOW = 18
+WINDOW = 30
 
 
 def column(kind: str, k: int) -> str:
@@ -34,11 +34,15 @@ def compute(panel: Panel) -> FeatureOutput:
         changes = relative_changes(panel.price)
         push = changes[:, 1:] - changes[:, :-1]
         columns |= {column("price_push", k): lag(push, k) for k in range(WINDOW + 1)}
+    stockout = None
     if panel.refill is not None:
-        stockout = stock.closing_stock(panel)[2].astype(float)
-        columns |= {column("stockout", k): np.nan_to_num(lag(stockout, k)) for k in range(1, WINDOW + 1)}
+        stockout = stock.closing_stock(panel)[2]
+        columns |= {column("stockout", k): np.nan_to_num(lag(stockout.astype(float), k)) for k in range(1, WINDOW + 1)}
     if panel.objective is not None:
-        pushed = objectives.june_met(panel).astype(float)
-        columns |= {column("pushed", k): np.nan_to_num(lag(pushed, k)) for k in range(1, WINDOW + 1)}
+        pushed = objectives.june_met(panel)
+        if stockout is not None:  # a stockout in June or May hides whether June was pushed
+            eligible = objectives.june_remaining(panel)[1]
+            pushed = pushed | (eligible & (stockout | (lag(stockout.astype(float), 1) > 0)))
+        columns |= {column("pushed", k): np.nan_to_num(lag(pushed.astype(float), k)) for k in range(1, WINDOW + 1)}
     sales_units = frozenset(column("sales", k) for k in range(1, WINDOW + 1))
     return FeatureOutput(columns, sales_units)

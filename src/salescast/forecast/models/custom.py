@@ -1,18 +1,23 @@
 """``CustomModel``: the issue's structural equations, parameters fitted with ``scipy.optimize.least_squares``.
 
-For month M, from the raw history window (``structural_history``):
+For month M, from the raw history window (``structural_history``, sales at M−1 … M−WINDOW):
 
-1. Clean the history: with ``stock`` listed, a stockout month and the month after it (the unmet rest sold
-   late) are both replaced by their mean; with ``objectives`` listed, a pushed June and its July likewise
-   (the pair's total is the demand's). With ``marketing`` / ``price`` listed, each month's sales are divided
-   by its multiplier (1 + d·marketing)·(1 + e·price push) to recover the latent level v1.
+1. **Latent level, rebuilt recursively.** Walking the window from its oldest month to M−1, each month's
+   latent level is v1 = sales / (1 + d·marketing)(1 + e·price push) (the multipliers only with ``marketing``
+   / ``price`` listed). Months whose sales do not show their demand open a *group*: a stockout month
+   (``stock``: sales censored, the unmet rest bought the month after) or a pushed June (``objectives``: the
+   extra taken back in July), which the next ordinary month closes. A group's total sales are its total
+   demand, so the total is split in proportion to each month's expected demand — the equations of step 2
+   on the levels rebuilt before it, or, less than 15 months from the window's start, its level a year
+   before (else equally by level) — and within what is known: a lone stockout month's demand is at least
+   its sales, a pushed June's at most. A July whose payback took all its sales breaks the sum: its group
+   keeps the expected demands.
 2. v1(M) = a·v1(M−12) + b·mean(v1(M−1…M−12)) + c·v1(M−12)·growth + g·v1(M−1); each term is on only when
    its feature (same_month_last_year, last_year_average, growth, last_month) is listed.
 3. demand(M) = v1(M) × (1 + d·marketing(M)) × (1 + e·(r(M+1) − r(M))).
-4. ``objectives``: in an eligible June, demand = max(demand, remaining); in a July after a June that met
-   its objective, demand −= June's sales − June's own expected demand (the same equations one month back).
-5. ``stock``: after a run of stockout months (up to 3), add their unmet demand: each one's expected
-   demand (the same equations, shifted back) minus its sales.
+4. A group still open at M−1 (a stockout or a pushed June in M−1) is closed by M: M also sells the group's
+   expected demand minus its sales — the unmet demand after a stockout (≥ 0), the payback after a push (≤ 0).
+5. ``objectives``: in an eligible June, demand = max(demand, remaining).
 
 Parameters minimize the squared errors relative to each item's level (the noise is multiplicative).
 """
@@ -32,8 +37,8 @@ from salescast.forecast.features.structural_history import WINDOW, column
 
 HISTORY_TERMS = {"same_month_last_year": "a", "last_year_average": "b", "growth": "c", "last_month": "g"}
 EXOGENOUS_TERMS = {"marketing": "d", "price": "e"}
-MAX_STOCKOUT_RUN = 3  # consecutive stockout months whose unmet demand is rebuilt (the window holds 18 lags)
 STARTING_VALUES = {"a": 0.3, "b": 0.3, "c": 0.4, "g": 0.0, "d": 0.0, "e": 0.0}
+DEPTH = 15  # months of history the equations read (M−1 … M−15)
 
 
 class CustomModel(RegressorMixin, BaseEstimator):
@@ -55,104 +60,146 @@ class CustomModel(RegressorMixin, BaseEstimator):
         return names + [EXOGENOUS_TERMS[f] for f in EXOGENOUS_TERMS if f in self.features]
 
     def _arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
-        def block(kind: str, lags: range, default: float) -> np.ndarray:
-            names = [column(kind, k) for k in lags]
-            if names[0] not in X.columns:
-                return np.full((len(X), len(names)), default)
-            return X[names].to_numpy(dtype=np.float64)
+        """Blocks indexed by lag (column 0 = the month forecast; sales and flags have NaN / 0 there)."""
 
-        sales = block("sales", range(1, WINDOW + 1), np.nan)  # index j ↔ lag j + 1
+        def block(kind: str, default: float, listed: bool = True) -> np.ndarray:
+            names = [column(kind, k) for k in range(WINDOW + 1)]
+            out = np.full((len(X), WINDOW + 1), default)
+            if listed:
+                present = [k for k, name in enumerate(names) if name in X.columns]
+                if present:
+                    out[:, present] = X[[names[k] for k in present]].to_numpy(dtype=np.float64)
+            return out
+
         arrays = {
-            "sales": sales,
-            "marketing": block("marketing", range(WINDOW + 1), 0.0) if "marketing" in self.features else None,
-            "price_push": block("price_push", range(WINDOW + 1), 0.0) if "price" in self.features else None,
-            "june_eligible": np.zeros(len(X)),
+            "sales": block("sales", np.nan),
+            "marketing": block("marketing", 0.0, "marketing" in self.features),
+            "price_push": block("price_push", 0.0, "price" in self.features),
+            "stockout": block("stockout", 0.0, "stock" in self.features) > 0,
+            "pushed": block("pushed", 0.0, "objectives" in self.features) > 0,
+            "june_eligible": np.zeros(len(X), dtype=bool),
             "remaining": np.zeros(len(X)),
         }
-        if "stock" in self.features:
-            arrays["stockout"] = block("stockout", range(1, WINDOW + 1), 0.0)
         if "objectives" in self.features:
-            arrays["pushed"] = block("pushed", range(1, WINDOW + 1), 0.0)
-            arrays["june_eligible"] = X[ELIGIBLE].to_numpy(dtype=np.float64)
+            arrays["june_eligible"] = X[ELIGIBLE].to_numpy(dtype=np.float64) > 0
             arrays["remaining"] = X[REMAINING].to_numpy(dtype=np.float64)
-        arrays["cleaned"] = self._cleaned(arrays)
         return arrays
 
-    def _cleaned(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        """Sales with each disturbed pair (month at lag k ≥ 2, month at lag k − 1) replaced by its mean."""
-        cleaned = arrays["sales"].copy()
-        disturbed = np.zeros(cleaned.shape, dtype=bool)
-        for flags in ("stockout", "pushed"):
-            if flags in arrays:
-                disturbed |= arrays[flags] > 0
-        for j in range(WINDOW - 1, 0, -1):  # lag j + 1 is disturbed; lag j is the month after it
-            rows = disturbed[:, j]
-            mean = (cleaned[rows, j] + cleaned[rows, j - 1]) / 2
-            cleaned[rows, j] = mean
-            cleaned[rows, j - 1] = mean
-        return cleaned
+    @staticmethod
+    def _multiplier(arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
+        """(1 + d·marketing)(1 + e·price push) at every lag."""
+        return (1 + params.get("d", 0.0) * arrays["marketing"]) * (1 + params.get("e", 0.0) * arrays["price_push"])
 
     @staticmethod
-    def _multiplier(arrays: dict[str, np.ndarray], params: dict[str, float], lag: int) -> np.ndarray:
-        """(1 + d·marketing)(1 + e·price push) at lag ``lag`` (0 = the month forecast)."""
-        result = np.ones(len(arrays["sales"]))
-        if arrays["marketing"] is not None:
-            result = result * (1 + params.get("d", 0.0) * arrays["marketing"][:, lag])
-        if arrays["price_push"] is not None:
-            result = result * (1 + params.get("e", 0.0) * arrays["price_push"][:, lag])
-        return result
-
-    def _demand(self, arrays: dict[str, np.ndarray], params: dict[str, float], shift: int) -> np.ndarray:
-        """Expected demand at M − ``shift`` from the cleaned history before it (before the June/July rules)."""
-        sales = arrays["cleaned"]
-        latent = {
-            lag: sales[:, lag - 1] / self._multiplier(arrays, params, lag) for lag in range(1 + shift, 16 + shift)
-        }
-        year_ago = latent[12 + shift]
-        level = np.zeros(len(sales))
+    def _expected(level: np.ndarray, lag: int, params: dict[str, float]) -> np.ndarray:
+        """Expected v1 at ``lag`` from the levels at lag + 1 … lag + 15 (NaN past the window)."""
+        rows = len(level)
+        if lag + DEPTH >= level.shape[1]:
+            return np.full(rows, np.nan)
+        history = level[:, lag + 1 : lag + DEPTH + 1]  # history[:, k − 1] is the level k months before
+        year_ago = history[:, 11]
+        result = np.zeros(rows)
         if "a" in params:
-            level = level + params["a"] * year_ago
+            result = result + params["a"] * year_ago
         if "b" in params:
-            level = level + params["b"] * np.mean([latent[lag] for lag in range(1 + shift, 13 + shift)], axis=0)
+            result = result + params["b"] * history[:, :12].mean(axis=1)
         if "c" in params:
-            recent = latent[1 + shift] + latent[2 + shift] + latent[3 + shift]
-            before = latent[13 + shift] + latent[14 + shift] + latent[15 + shift]
+            recent, before = history[:, :3].sum(axis=1), history[:, 12:15].sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 growth = np.where(before > 0, recent / np.where(before > 0, before, 1.0), np.nan)
-            level = level + params["c"] * year_ago * growth
+            result = result + params["c"] * year_ago * growth
         if "g" in params:
-            level = level + params["g"] * latent[1 + shift]
-        return level * self._multiplier(arrays, params, shift)
+            result = result + params["g"] * history[:, 0]
+        return result
 
     def _predict(self, arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
-        demand = self._demand(arrays, params, 0)
-        if "pushed" in arrays:
-            eligible = arrays["june_eligible"] > 0
-            demand = np.where(eligible, np.maximum(demand, arrays["remaining"]), demand)
-            after_push = arrays["pushed"][:, 0] > 0
-            if after_push.any():
-                extra = arrays["sales"][:, 0] - self._demand(arrays, params, 1)
-                demand = np.where(after_push, np.maximum(demand - np.nan_to_num(np.clip(extra, 0, None)), 0.0), demand)
-        if "stockout" in arrays:
-            in_run = np.ones(len(demand), dtype=bool)
-            for shift in range(1, MAX_STOCKOUT_RUN + 1):  # unmet demand accumulates over a run of stockouts
-                in_run &= arrays["stockout"][:, shift - 1] > 0
-                if not in_run.any():
-                    break
-                shortfall = np.clip(self._demand(arrays, params, shift) - arrays["sales"][:, shift - 1], 0.0, None)
-                demand = demand + np.where(in_run, np.nan_to_num(shortfall), 0.0)
+        """Demand in M: the latent history rebuilt group by group (module docstring), then steps 2–5."""
+        multiplier = self._multiplier(arrays, params)
+        level, weight, top = self._rebuild(arrays, params, multiplier)
+        demand = self._expected(level, 0, params) * multiplier[:, 0]
+        open_group = top > 0
+        if open_group.any():  # closed by M: it sells the group's rest (unmet demand ≥ 0, or a payback ≤ 0)
+            in_group = self._members(open_group, top, 1)
+            expected = self._bounded(arrays, weight * multiplier, open_group & (top == 1), 1)
+            rest = np.sum(np.where(in_group, expected - arrays["sales"], 0.0), axis=1)
+            demand = np.where(open_group, np.maximum(demand + np.nan_to_num(rest), 0.0), demand)
+        eligible = arrays["june_eligible"]
+        return np.where(eligible, np.maximum(demand, arrays["remaining"]), demand)
+
+    @staticmethod
+    def _members(rows: np.ndarray, top: np.ndarray, lag: int) -> np.ndarray:
+        """(rows × lags) mask of the group months lag … top of the flagged rows."""
+        lags = np.arange(WINDOW + 1)
+        return rows[:, np.newaxis] & (lags >= lag) & (lags <= top[:, np.newaxis])
+
+    @staticmethod
+    def _bounded(arrays: dict[str, np.ndarray], demand: np.ndarray, pair: np.ndarray, lag: int) -> np.ndarray:
+        """``demand`` with a lone disturbed month at ``lag`` kept within what its sales tell.
+
+        A stockout month's demand is at least its sales, a pushed June's at most (a June both: no bound).
+        """
+        sales, bounded = arrays["sales"][:, lag], demand[:, lag]
+        stockout, pushed = arrays["stockout"][:, lag], arrays["pushed"][:, lag]
+        bounded = np.where(pair & stockout & ~pushed, np.fmax(bounded, sales), bounded)
+        bounded = np.where(pair & pushed & ~stockout, np.fmin(bounded, sales), bounded)
+        demand = demand.copy()
+        demand[:, lag] = bounded
         return demand
+
+    def _rebuild(
+        self, arrays: dict[str, np.ndarray], params: dict[str, float], multiplier: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(latent levels, expected levels of group months, oldest lag of the group open at M−1 or 0).
+
+        Walks from the oldest lag to M−1. A group month's expected level comes from the levels rebuilt
+        before it (or, too deep in the window, its level a year before); when the group closes, its total
+        sales are split in proportion to the expected demands (equally by level if one is unknown).
+        """
+        sales = arrays["sales"]
+        disturbed = (arrays["stockout"] | arrays["pushed"]) & np.isfinite(sales)
+        rows = len(sales)
+        level = sales / multiplier  # column 0 (the month forecast) is NaN
+        weight = np.full(level.shape, np.nan)
+        top = np.zeros(rows, dtype=np.int64)
+        for lag in range(WINDOW, 0, -1):
+            member = (top > 0) | disturbed[:, lag]
+            if not member.any():
+                continue
+            top = np.where(disturbed[:, lag] & (top == 0), lag, top)
+            expected = self._expected(level, lag, params)
+            if lag + 12 <= WINDOW:
+                expected = np.where(np.isfinite(expected), expected, level[:, lag + 12])
+            weight[:, lag] = np.where(member, expected, np.nan)
+            provisional = member & np.isfinite(expected)  # until the group closes (else its sales stay)
+            level[provisional, lag] = expected[provisional]
+            closing = member & ~disturbed[:, lag]  # an ordinary month closes the group (so lag + 1 ≤ WINDOW)
+            if closing.any():
+                in_group = self._members(closing, top, lag)
+                known = ~np.any(in_group & ~np.isfinite(weight), axis=1)[:, np.newaxis]
+                share = np.where(in_group, np.where(known, weight, 1.0) * multiplier, 0.0)
+                total = np.sum(np.where(in_group, sales, 0.0), axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    demand = share * (total / np.sum(share, axis=1))[:, np.newaxis]
+                pair = closing & (top == lag + 1)
+                demand = self._bounded(arrays, demand, pair, lag + 1)
+                demand[:, lag] = np.where(pair, total - demand[:, lag + 1], demand[:, lag])
+                # a payback that took all of July (floored at 0) breaks the sum: keep the expected demands
+                floored = known[:, 0] & pair & arrays["pushed"][:, lag + 1] & (sales[:, lag] <= 0)
+                demand = np.where(floored[:, np.newaxis], share, demand)
+                level = np.where(in_group, demand / multiplier, level)
+                top = np.where(closing, 0, top)
+        return level, weight, top
 
     def fit(self, X: pd.DataFrame, y) -> CustomModel:
         names = self._names()
         arrays = self._arrays(X)
         target = np.asarray(y, dtype=np.float64)
-        recent = arrays["sales"][:, :12]
+        recent = arrays["sales"][:, 1:13]
         counts = np.sum(~np.isnan(recent), axis=1)
         scale = np.nansum(recent, axis=1) / np.maximum(counts, 1)
         scale = np.where(scale > 0, scale, 1.0)
         usable = np.isfinite(self._predict(arrays, {name: STARTING_VALUES[name] for name in names}))
-        arrays = {key: (value[usable] if value is not None else None) for key, value in arrays.items()}
+        arrays = {key: value[usable] for key, value in arrays.items()}
         target, scale = target[usable], scale[usable]
         if target.size == 0:
             raise ValueError("CustomModel has no training row with a complete 15-month history")
