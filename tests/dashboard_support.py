@@ -57,7 +57,7 @@ def train_versions(settings: Settings, pipeline: Path, months: tuple[str, ...] =
 
 
 def monitoring_report(month: str = "2023-12", *, drifted: bool = True, champion_version: str = "1") -> dict:
-    """A report in the format of /work/notes/monitoring_contract.md (issue 6 writes the real ones)."""
+    """A report in the format of docs/monitoring_report.md, as salescast monitor writes it."""
     features = [
         ("same_month_last_year", 0.08, 0.11, 0.41),
         ("last_year_average", 0.05, 0.09, 0.62),

@@ -1,4 +1,4 @@
-"""The monitoring report on disk and in MLflow (format: notes/monitoring_contract.md).
+"""The monitoring report on disk and in MLflow (format: docs/monitoring_report.md).
 
 Each run writes ``<reports_dir>/monitoring/<YYYY-MM>/report.json``, ``report.html`` and the PNG charts
 it shows (``data_drift.png``, ``performance.png``), copies ``report.json`` to
