@@ -112,10 +112,7 @@ class WriterProcess:
         except EOFError:
             ready = None
         if ready != ("ready",):
-            self._process.join(1)
-            code = self._process.exitcode
-            self._process.kill()
-            self._process = None
+            code = self._stop_child(timeout=1.0)
             raise StorageError(f"the ingestion writer process did not start (exit code {code}); see the log above")
 
     @property
@@ -131,8 +128,7 @@ class WriterProcess:
             self._connection.send([list(batch) for batch in batches])
             reply = self._connection.recv()
         except (EOFError, OSError) as error:
-            code = self._process.exitcode if self._process else None
-            self._process = None
+            code = self._stop_child(timeout=1.0)
             raise StorageError(
                 f"the ingestion writer process died (exit code {code}); nothing was acknowledged"
             ) from error
@@ -148,10 +144,16 @@ class WriterProcess:
             return
         with contextlib.suppress(OSError):  # the child may already be gone
             self._connection.send(None)
+        self._stop_child(timeout)
+
+    def _stop_child(self, timeout: float) -> int | None:
+        """Wait for the child to exit (terminate it after ``timeout``), reap it, close our end; its exit code."""
         self._process.join(timeout)
         if self._process.is_alive():
             logger.warning("the ingestion writer process did not exit in %.0f s; terminating it", timeout)
             self._process.terminate()
             self._process.join(5)
         self._connection.close()
+        code = self._process.exitcode
         self._process = None
+        return code
