@@ -1,8 +1,13 @@
-"""Regression metrics for forecasts: RMSE, MAE, R² and MAPE."""
+"""Forecast metrics: RMSE, MAE, R² and MAPE pooled over rows, and the scale-free per-item MASE and sMAPE.
+
+Pooled RMSE is dominated by the biggest sellers; MASE (scaled by each item's own seasonal-naive error) and
+sMAPE weigh every item the same, so a model absurd on the small items cannot hide behind the big ones.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def regression_metrics(y_true, y_pred) -> dict[str, float]:
@@ -28,3 +33,62 @@ def regression_metrics(y_true, y_pred) -> dict[str, float]:
         "r2": float(1.0 - np.sum(error**2) / total) if total > 0 else float("nan"),
         "mape": float(np.mean(np.abs(error[nonzero] / actual[nonzero])) * 100) if nonzero.any() else float("nan"),
     }
+
+
+SEASON = 12  # months: MASE's scale is the in-sample error of the seasonal naive forecast
+
+
+def seasonal_naive_scale(history: pd.DataFrame, season: int = SEASON) -> pd.Series:
+    """Per item, the mean absolute error of the seasonal naive forecast on ``history`` (MASE's denominator).
+
+    ``history`` has ``dates`` (month starts), ``item_id`` and ``sales``. Only pairs of months ``season`` apart
+    that are both present count (a gap never pairs with a neighbour). An item with no such pair, or whose
+    seasonal differences are all 0, falls back to the one-month naive error; with neither it is NaN (and
+    left out of the mean MASE).
+    """
+    months = _month_numbers(history["dates"])
+    keyed = pd.DataFrame({"item_id": history["item_id"].to_numpy(), "month": months, "sales": history["sales"]})
+
+    def naive_error(lag: int) -> pd.Series:
+        earlier = keyed.assign(month=keyed["month"] + lag)
+        pairs = keyed.merge(earlier, on=["item_id", "month"], suffixes=("", "_before"))
+        return (pairs["sales"] - pairs["sales_before"]).abs().groupby(pairs["item_id"]).mean()
+
+    items = pd.Index(keyed["item_id"].unique())
+    seasonal = naive_error(season).reindex(items)
+    one_month = naive_error(1).reindex(items)
+    scale = seasonal.where(seasonal > 0, one_month)
+    return scale.where(scale > 0).rename("scale")
+
+
+def item_scores(scored: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
+    """Per item: ``n``, ``mase`` (mean |error| / the item's scale) and ``smape`` (percent, 0 where both are 0).
+
+    ``scored`` has ``item_id``, ``sales`` (actual) and ``prediction``; ``scale`` comes from
+    :func:`seasonal_naive_scale` on the history before the scored months.
+    """
+    error = (scored["prediction"] - scored["sales"]).abs()
+    total = scored["prediction"].abs() + scored["sales"].abs()
+    smape = np.where(total > 0, 200.0 * error / np.where(total > 0, total, 1.0), 0.0)
+    frame = pd.DataFrame({"item_id": scored["item_id"].to_numpy(), "error": error.to_numpy(), "smape": smape})
+    grouped = frame.groupby("item_id", sort=True)
+    result = pd.DataFrame({"n": grouped.size(), "mae": grouped["error"].mean(), "smape": grouped["smape"].mean()})
+    result["mase"] = result["mae"] / scale.reindex(result.index)
+    return result.drop(columns="mae").reset_index()
+
+
+def scale_free_metrics(scored: pd.DataFrame, scale: pd.Series) -> dict[str, float]:
+    """``{"mase", "smape", "mase_items"}``: MASE averaged over items (each item weighs the same, whatever it
+    sells), sMAPE averaged over items, and how many items had a usable scale."""
+    per_item = item_scores(scored, scale)
+    usable = per_item["mase"].notna()
+    return {
+        "mase": float(per_item.loc[usable, "mase"].mean()) if usable.any() else float("nan"),
+        "smape": float(per_item["smape"].mean()),
+        "mase_items": int(usable.sum()),
+    }
+
+
+def _month_numbers(dates) -> np.ndarray:
+    index = pd.DatetimeIndex(pd.to_datetime(dates))
+    return index.year.to_numpy().astype(np.int64) * 12 + index.month.to_numpy() - 1

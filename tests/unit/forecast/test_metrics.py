@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from salescast.forecast.metrics import regression_metrics
+from salescast.forecast.metrics import item_scores, regression_metrics, scale_free_metrics, seasonal_naive_scale
 
 
 def test_metrics_by_hand():
@@ -22,3 +22,47 @@ def test_mismatched_or_missing_values_are_rejected():
         regression_metrics([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="NaN"):
         regression_metrics([1.0, float("nan")], [1.0, 2.0])
+
+
+def _frame(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["dates", "item_id", "sales"])
+
+
+def test_seasonal_naive_scale_pairs_only_months_a_season_apart():
+    # item 1: 13 months 0, 1, …, 12 → one seasonal pair (12 − 0) → scale 12
+    # item 2: constant 5 over 14 months → seasonal differences all 0 → the one-month naive error, also 0 → NaN
+    # item 3: months 2020-01 and 2021-02 only (no pair 12 apart, no consecutive pair) → NaN
+    import pandas as pd
+
+    dates = pd.date_range("2020-01-01", periods=14, freq="MS")
+    rows = [(d, 1, float(i)) for i, d in enumerate(dates[:13])]
+    rows += [(d, 2, 5.0) for d in dates]
+    rows += [(dates[0], 3, 1.0), (dates[13], 3, 9.0)]
+    scale = seasonal_naive_scale(_frame(rows))
+    assert scale[1] == pytest.approx(12.0)
+    assert math.isnan(scale[2]) and math.isnan(scale[3])
+
+
+def test_seasonal_naive_scale_falls_back_to_one_month_differences():
+    import pandas as pd
+
+    dates = pd.date_range("2020-01-01", periods=3, freq="MS")
+    scale = seasonal_naive_scale(_frame([(dates[0], "a", 1.0), (dates[1], "a", 4.0), (dates[2], "a", 2.0)]))
+    assert scale["a"] == pytest.approx((3 + 2) / 2)
+
+
+def test_item_scores_and_the_mean_over_items_weigh_each_item_the_same():
+    import pandas as pd
+
+    scored = pd.DataFrame(
+        {"item_id": ["big", "big", "small"], "sales": [1000.0, 1000.0, 0.0], "prediction": [1100.0, 900.0, 0.0]}
+    )
+    scale = pd.Series({"big": 50.0, "small": 2.0})
+    per_item = item_scores(scored, scale).set_index("item_id")
+    assert per_item.loc["big", "mase"] == pytest.approx(2.0)
+    assert per_item.loc["big", "smape"] == pytest.approx((200 * 100 / 2100 + 200 * 100 / 1900) / 2)
+    assert per_item.loc["small", "mase"] == 0.0 and per_item.loc["small", "smape"] == 0.0  # 0/0 is a hit
+    summary = scale_free_metrics(scored, scale)
+    assert summary["mase"] == pytest.approx(1.0) and summary["mase_items"] == 2
