@@ -33,7 +33,9 @@ import sqlalchemy as sa
 import yaml
 from tests.conftest import postgres_base_url
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# A cold first build (base, every wheel downloaded) took 7 min on a loaded 2-core machine: more than the suite's
+# default 600 s, which counts the fixtures' set-up too.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN_BASE_IMAGE = "localhost/salescast-standin-base:bookworm"
@@ -42,7 +44,7 @@ BASE_IMAGE_VARIABLE = "SALESCAST_TEST_BASE_IMAGE"
 REQUIRED_VARIABLE = "SALESCAST_REQUIRE_CONTAINER"
 ADMIN_TOKEN = "container-test-token"
 CATALOG = "/srv/catalog"
-BUILD_TIMEOUT = 1800
+BUILD_TIMEOUT = 1500
 COMMAND_TIMEOUT = 300
 # Installed distributions against the lock: run inside the image, whose Python evaluates the markers.
 INSTALLED_VERSUS_LOCK = """
