@@ -107,16 +107,20 @@ def base_image() -> str:
 
 
 @pytest.fixture(scope="module")
-def image(base_image: str) -> str:
-    """./Dockerfile built on the base, its layers cached by podman between runs."""
+def image(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """./Dockerfile built on the base, its layers cached by podman between runs.
+
+    The tests use the built image's ID, not its tag: another checkout building at the same time may move the tag.
+    """
+    image_id = tmp_path_factory.mktemp("image") / "id"
     _checked(
         [
             "podman", "build", "--isolation", "chroot", "--network", "host", "--format", "docker", "--layers",
-            "--build-arg", f"BASE_IMAGE={base_image}", "--tag", IMAGE, str(REPO),
+            "--build-arg", f"BASE_IMAGE={base_image}", "--tag", IMAGE, "--iidfile", str(image_id), str(REPO),
         ],
         timeout=BUILD_TIMEOUT,
     )  # fmt: skip
-    return IMAGE
+    return image_id.read_text().strip()
 
 
 @pytest.fixture(scope="module")
