@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -268,3 +270,45 @@ def test_horizon_one_is_the_next_month_forecast_for_a_champion_with_all_eight_fe
     served = {row["item_id"]: row["prediction"] for row in month}
     for item, prediction in zip(stocked_out, without_stock["prediction"], strict=True):
         assert served[item] > prediction, item
+
+
+def test_a_request_never_sees_half_of_a_hot_swap(settings, pipeline, champion_v1):
+    second = run_training_job(load_pipeline_config(pipeline), settings, test_month=parse_month("2022-12"))
+    registry = store_client(settings)
+    requests = [{"month": "2023-01"}, {"item_id": "2", "horizon": 3}]
+    admin = {"Authorization": "Bearer s3cret"}
+    with TestClient(create_app(settings.model_copy(update={"admin_token": "s3cret"}))) as client:
+        expected = {}  # what each version answers when it is alone
+        for version in ("1", second.version):
+            registry.set_registered_model_alias(MODEL, "champion", version)
+            client.post("/admin/reload_model", headers=admin)
+            expected[version] = [client.get("/forecast", params=params).json() for params in requests]
+        assert expected["1"] != expected["2"]
+
+        stop = threading.Event()
+        answers: list[tuple[int, list[dict]]] = []
+
+        def read() -> None:
+            while not stop.is_set():
+                for index, params in enumerate(requests):
+                    answers.append((index, client.get("/forecast", params=params).json()))
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for reader in readers:
+            reader.start()
+        try:
+            for swap in range(20):
+                registry.set_registered_model_alias(MODEL, "champion", "2" if swap % 2 else "1")
+                assert client.post("/admin/reload_model", headers=admin).json()["changed"] is True
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            for reader in readers:
+                reader.join(30)
+
+    seen = set()
+    for index, rows in answers:
+        [version] = {row["model_version"] for row in rows}  # one version per answer, never a mix
+        assert rows == expected[version][index]  # and that version's numbers, every one of them
+        seen.add(version)
+    assert seen == {"1", "2"} and len(answers) > 40
