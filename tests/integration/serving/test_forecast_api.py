@@ -21,7 +21,8 @@ from salescast.forecast.generate import generate_sales_data
 from salescast.lifecycle.job import run_training_job
 from salescast.lifecycle.months import format_month, parse_month, shift_month
 from salescast.lifecycle.sources import load_pipeline_config
-from salescast.serving.champion import ChampionProblem
+from salescast.serving.champion import ChampionProblem, NoChampionError
+from salescast.serving.runtime import ServingRuntime
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
 MODEL = "salescast-forecaster"
@@ -50,6 +51,23 @@ def test_without_champion_forecast_is_503_and_ingestion_still_works(settings):
         reload = client.post("/admin/reload_model")
         assert reload.status_code == 503 and "salescast train" in reload.json()["detail"]
         assert client.get("/health").json()["champion"]["status"] == "unavailable"
+
+
+def test_each_reason_for_no_champion_is_a_503_that_says_it(settings, tmp_path):
+    missing = tmp_path / "elsewhere" / "mlflow.db"
+    nowhere = settings.model_copy(update={"mlflow_tracking_uri": f"sqlite:///{missing}"})
+    with TestClient(create_app(nowhere)) as client:
+        champion = wait_for_health(client, lambda champion: champion["problems"], "the missing store")
+        assert champion["status"] == "unavailable" and f"no MLflow store at {missing}" in champion["detail"]
+        response = client.get("/forecast", params={"month": "2023-01"})
+        assert response.status_code == 503 and f"no MLflow store at {missing}" in response.json()["detail"]
+    assert not missing.parent.exists()  # serving never creates a store
+    runtime = ServingRuntime.start(settings, watch=False)  # before the watcher's first look-up
+    try:
+        with pytest.raises(NoChampionError, match="loading: the champion has not been looked up yet"):
+            runtime.service().month_forecast("2023-01")
+    finally:
+        runtime.stop()
 
 
 @pytest.fixture
@@ -103,6 +121,22 @@ def test_month_and_horizon_forecasts_of_the_champion(settings, pipeline, champio
         moved = client.get("/forecast", params={"item_id": "3", "horizon": 1}).json()
         assert [row["month"] for row in moved] == ["2023-02"]
         assert client.get("/forecast", params={"month": "2023-02"}).status_code == 200
+
+
+def test_source_data_the_champion_cannot_read_is_a_503_until_it_is_fixed(settings, pipeline, champion_v1):
+    sales = pipeline.parent / "data" / "sales.csv"
+    good = sales.read_text()
+    with TestClient(create_app(settings)) as client:
+        wait_for_champion(client, "1")
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
+        sales.write_text(good + good.splitlines()[-1] + "\n")  # the last row twice: a duplicate (dates, item_id)
+        response = client.get("/forecast", params={"month": "2023-01"})
+        assert response.status_code == 503
+        assert response.json()["detail"].startswith("the champion cannot forecast from this data: ")
+        assert "duplicate" in response.json()["detail"]
+        assert client.get("/health").json()["champion"]["status"] == "ok"  # the model is fine; the data is not
+        sales.write_text(good)
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
 
 
 BAD_REQUESTS = [
