@@ -61,6 +61,8 @@ def test_each_reason_for_no_champion_is_a_503_that_says_it(settings, tmp_path):
         assert champion["status"] == "unavailable" and f"no MLflow store at {missing}" in champion["detail"]
         response = client.get("/forecast", params={"month": "2023-01"})
         assert response.status_code == 503 and f"no MLflow store at {missing}" in response.json()["detail"]
+        posted = client.post("/post_sales", json=[{"year_week": 202301, "vegetable": "leek", "sales": 2.0}])
+        assert posted.status_code == 200 and posted.json()["inserted"] == 1  # ingestion needs no MLflow
     assert not missing.parent.exists()  # serving never creates a store
     runtime = ServingRuntime.start(settings, watch=False)  # before the watcher's first look-up
     try:
