@@ -51,7 +51,11 @@ def test_train_registers_a_champion_with_metrics_tags_artifacts_and_a_loadable_m
     for name in ("rmse", "mae", "r2", "mape", "baseline_SameMonthLastYearSales_rmse", "baseline_PrevMonthSale_mae"):
         assert name in run.data.metrics
     artifacts = {item.path for item in client.list_artifacts(result.run_id, "error_analysis")}
-    assert {"error_analysis/error_analysis.json", "error_analysis/error_analysis.png"} <= artifacts
+    assert {
+        "error_analysis/error_analysis.json",
+        "error_analysis/error_analysis.png",
+        "error_analysis/test_month_predictions.csv",
+    } <= artifacts
 
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     history = pd.read_csv(pipeline.parent / "data" / "sales.csv", parse_dates=["dates"])
