@@ -6,14 +6,17 @@ with a corrected value (update); ``NEW_KEY_SHARE`` of the rows are keys the feed
 2020-2023 with one of the feed's names). Half of the monthly reads ask for ``remove_outliers=true``.
 
 Run it through ``salescast bench ingest`` (which starts a fresh server, runs this headless and checks that
-every acknowledged row is in the database); with ``SALESCAST_BENCH_ACKED`` set, every acknowledged
-(year_week, vegetable) key is written there, one JSON pair per line, when the test stops.
+every acknowledged row is in the database with a value it may hold); with ``SALESCAST_BENCH_ACKED`` set,
+every row posted is written there when the test stops, one JSON list per line: ``[year_week, vegetable,
+sales, sent, acked]``, the monotonic times the post was sent and answered 200 (``acked`` null when it
+was not acknowledged: it may or may not have been stored).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import time
 
 import orjson
 from locust import FastHttpUser, constant, constant_throughput, events, task
@@ -34,7 +37,7 @@ def _feed_rows() -> list[tuple[int, str, float]]:
 FEED = _feed_rows()
 WEEKS = [int(week) for week in iso_weeks()]
 NAMES = sorted({name for _, name, _ in FEED})
-ACKNOWLEDGED: set[tuple[int, str]] = set()
+WRITES: list[tuple[int, str, float, float, float | None]] = []  # (year_week, vegetable, sales, sent, acked)
 
 
 def _post_rows(rng: random.Random) -> list[dict]:
@@ -61,6 +64,8 @@ class FeedAndReaders(FastHttpUser):
     @task(2)
     def post_sales(self) -> None:
         rows = _post_rows(self.rng)
+        sent = time.monotonic()
+        acked = None
         with self.client.post(
             "/post_sales",
             data=orjson.dumps(rows),
@@ -70,12 +75,11 @@ class FeedAndReaders(FastHttpUser):
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}: {response.text[:200]}")
-                return
-            result = orjson.loads(response.content)
-            if result["rejected"]:
+            elif (result := orjson.loads(response.content))["rejected"]:
                 response.failure(f"valid rows rejected: {result}")
-                return
-            ACKNOWLEDGED.update((row["year_week"], row["vegetable"]) for row in rows)
+            else:
+                acked = time.monotonic()
+        WRITES.extend((row["year_week"], row["vegetable"], row["sales"], sent, acked) for row in rows)
 
     @task(1)
     def get_raw_sales(self) -> None:
@@ -92,4 +96,4 @@ def _save_acknowledged(**_kwargs) -> None:
     path = os.environ.get("SALESCAST_BENCH_ACKED")
     if path:
         with open(path, "wb") as handle:
-            handle.writelines(orjson.dumps(key) + b"\n" for key in sorted(ACKNOWLEDGED))
+            handle.writelines(orjson.dumps(write) + b"\n" for write in WRITES)

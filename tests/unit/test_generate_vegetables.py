@@ -155,3 +155,25 @@ def test_write_vegetable_csv_writes_the_feed_and_reports_counts(tmp_path: Path) 
     for year_week, vegetable in summary.outlier_keys:
         assert _is_real_iso_week(year_week)
         assert resolve_vegetable_name(vegetable) == vegetable
+
+
+def test_seed_0_is_the_feed_the_readme_describes(tmp_path: Path) -> None:
+    summary = write_vegetable_csv(tmp_path / "vegetables.csv", seed=0)
+    assert (summary.rows, summary.vegetables, summary.weeks) == (4078, 16, 209)
+    assert (summary.duplicate_rows, summary.outliers, summary.unknown_name_rows, summary.invalid_rows) == (8, 6, 4, 9)
+    labelled = generate_labelled_vegetable_sales(seed=0)
+    assert 0.02 < summary.typo_rows / labelled["row_kind"].isin(["valid", "typo"]).sum() < 0.04  # "~3 % typos"
+    # Half of the re-sent keys correct their value.
+    resent = labelled[labelled["row_kind"] == "duplicate"]
+    first = labelled[labelled["row_kind"] != "duplicate"].merge(resent, on=["year_week", "vegetable"])
+    assert len(first) == 8 and (first["sales_x"] != first["sales_y"]).sum() == 4
+    assert {"pomme", "Banana"} <= set(labelled.loc[labelled["row_kind"] == "unknown", "vegetable"])
+    invalid = labelled[labelled["row_kind"] == "invalid"]
+    assert {202054, 202100, 202153, 202253} <= set(invalid["year_week"])
+    assert {"twelve", "12kg"} <= set(invalid["sales"].astype(str))
+    assert (invalid["vegetable"].str.strip() == "").sum() == 2  # an empty and a blank name
+    assert (pd.to_numeric(invalid["sales"], errors="coerce") < 0).sum() == 1
+    # Scales: potato ~3,000 a week, tomato ~600, artichoke ~40.
+    cleaned = expected_cleaned_weekly_sales(labelled)
+    mean = cleaned[~cleaned["is_injected_outlier"]].groupby("vegetable")["sales"].mean()
+    assert 2500 < mean["potato"] < 3500 and 500 < mean["tomato"] < 750 and 30 < mean["artichoke"] < 55

@@ -65,4 +65,11 @@ def reload_model(request: Request) -> Response:
     champion = runtime.champions.champion
     if champion is None:
         raise HTTPException(status_code=503, detail=f"no champion to serve: {runtime.champions.status}")
-    return json_response({"changed": changed, "champion": champion.describe(), "status": runtime.champions.status})
+    return json_response(
+        {
+            "changed": changed,
+            "champion": champion.describe(),
+            "status": runtime.champions.status,
+            "problems": [problem.describe() for problem in runtime.champions.problems],
+        }
+    )

@@ -30,10 +30,14 @@ def health(request: Request) -> Response:
 
 
 def _champion(request: Request) -> dict:
-    """The served champion's name, version and training month, or why there is none."""
+    """The served champion's name, version and training month and its problems, or why there is none.
+
+    A champion that serves despite a problem (a newer version that fails to load, a vanished alias)
+    is ``"degraded"``, not down: the endpoint stays 200.
+    """
     runtime = getattr(request.app.state, "serving", None)
     if runtime is None:
-        return {"status": "unavailable", "detail": "forecasting is starting"}
+        return {"status": "unavailable", "detail": "forecasting is starting", "problems": []}
     if runtime.forecasts is None:
-        return {"status": "unavailable", "detail": runtime.error}
+        return {"status": "unavailable", "detail": runtime.error, "problems": []}
     return runtime.forecasts.describe()

@@ -62,7 +62,8 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         integrity = report["integrity"]
         console.print(
             f"Acknowledged keys {integrity['acknowledged_keys']}, stored raw rows {integrity['stored_raw_rows']}, "
-            f"lost {integrity['lost_rows']}; monthly totals equal cleaned weekly totals."
+            f"lost {integrity['lost_rows']}, wrong values {integrity['wrong_values']}; "
+            "monthly totals equal cleaned weekly totals."
         )
         if report["fraction_of_ceiling"] is not None:
             console.print(f"Throughput: {report['fraction_of_ceiling']:.0%} of the ceiling.")

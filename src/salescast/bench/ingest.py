@@ -1,15 +1,17 @@
 """``salescast bench ingest``: the mixed ingestion workload against a fresh server, and the stack's ceiling.
 
 One run: start ``salescast serve`` on a fresh database, drive it with ``benchmarks/locustfile.py``
-headless, check that every acknowledged row is stored and that the monthly layer still adds up to the
-cleaned weekly one, stop it; then drive the ceiling app (same routes, constant answers) with the same
-users for the same time. Both results, the CPU time each side used and the ratio go to one JSON file.
+headless, check that every acknowledged row is stored with a value its last writes allow and that the
+monthly layer still adds up to the cleaned weekly one, stop it; then drive the ceiling app (same routes,
+constant answers) with the same users for the same time. Both results, the CPU time each side used and
+the ratio go to one JSON file.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 import platform
 import subprocess
@@ -175,17 +177,46 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
     )
 
 
+def possible_final_values(writes: list[tuple[float, float, float]]) -> set[float]:
+    """The values one key may hold after ``writes`` to it: ``(sales, sent, acked)``, ``acked`` inf if never answered.
+
+    Last write wins, so the stored value comes from a write that no acknowledged write started after:
+    a write sent once another was acknowledged committed after it. A write never acknowledged may have
+    committed at any time (or not at all).
+    """
+    last_sent_after_an_ack = max((sent for _, sent, acked in writes if acked != math.inf), default=-math.inf)
+    return {sales for sales, _, acked in writes if acked >= last_sent_after_an_ack}
+
+
 def check_nothing_lost(url: str, acknowledged_path: Path) -> dict:
-    """Every acknowledged key is in the raw layer; per vegetable, Σ monthly = Σ cleaned weekly."""
-    acknowledged = {tuple(orjson.loads(line)) for line in acknowledged_path.read_bytes().splitlines()}
+    """Every acknowledged row is stored with a value it may hold; per vegetable, Σ monthly = Σ cleaned weekly.
+
+    ``acknowledged_path`` holds every posted row with its send and acknowledgement times (the locustfile's
+    ``SALESCAST_BENCH_ACKED``): a stored value must be one of :func:`possible_final_values` of its key.
+    """
+    writes: dict[tuple[int, str], list[tuple[float, float, float]]] = defaultdict(list)
+    for line in acknowledged_path.read_bytes().splitlines():
+        week, vegetable, sales, sent, acked = orjson.loads(line)
+        writes[(week, vegetable)].append((float(sales), sent, math.inf if acked is None else acked))
+    acknowledged = {key for key, key_writes in writes.items() if any(ack != math.inf for *_, ack in key_writes)}
     with httpx.Client(base_url=url, timeout=120) as client:
         raw = client.get("/get_raw_sales").raise_for_status().json()
         weekly = client.get("/get_weekly_sales").raise_for_status().json()
         monthly = client.get("/get_monthly_sales").raise_for_status().json()
-    stored = {(row["year_week"], row["vegetable"]) for row in raw}
-    lost = sorted(acknowledged - stored)
+    stored = {(row["year_week"], row["vegetable"]): row["sales"] for row in raw}
+    lost = sorted(acknowledged - stored.keys())
     if lost:
         raise BenchmarkError(f"{len(lost)} acknowledged rows are missing, for example {lost[:5]}")
+    never_posted = sorted(stored.keys() - writes.keys())
+    if never_posted:
+        raise BenchmarkError(f"{len(never_posted)} stored rows were never posted, for example {never_posted[:5]}")
+    wrong = [
+        (key, value, sorted(possible_final_values(writes[key])))
+        for key, value in stored.items()
+        if value not in possible_final_values(writes[key])
+    ]
+    if wrong:
+        raise BenchmarkError(f"{len(wrong)} rows hold a value no last write gave them, for example {wrong[:3]}")
     weekly_totals: dict[str, float] = defaultdict(float)
     monthly_totals: dict[str, float] = defaultdict(float)
     for row in weekly:
@@ -199,7 +230,13 @@ def check_nothing_lost(url: str, acknowledged_path: Path) -> dict:
     }
     if drift or set(monthly_totals) != set(weekly_totals):
         raise BenchmarkError(f"monthly totals differ from cleaned weekly totals: {drift}")
-    return {"acknowledged_keys": len(acknowledged), "stored_raw_rows": len(raw), "lost_rows": 0}
+    return {
+        "acknowledged_keys": len(acknowledged),
+        "stored_raw_rows": len(raw),
+        "posted_rows": sum(len(key_writes) for key_writes in writes.values()),
+        "lost_rows": 0,
+        "wrong_values": 0,
+    }
 
 
 @dataclass

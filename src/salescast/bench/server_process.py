@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -58,11 +59,44 @@ class ServerProcess:
         log_tail = self.log_path.read_text()[-3000:]
         raise RuntimeError(f"server did not answer {self.health_path} within {timeout}s: {log_tail}")
 
+    def serving_processes(self) -> list:
+        """The server's main process and every worker listening on its port (``psutil.Process`` objects).
+
+        With ``--workers N`` uvicorn's main process supervises N worker processes that share its socket;
+        the processes those start (the ingestion writers, multiprocessing helpers) hold no listening
+        socket and are not part of the list.
+        """
+        import psutil
+
+        root = psutil.Process(self.process.pid)
+        serving = [root]
+        for child in root.children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                if any(
+                    connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port
+                    for connection in child.net_connections("tcp")
+                ):
+                    serving.append(child)
+        return serving
+
     def kill(self) -> None:
-        """SIGKILL the whole server (workers included): a crash, no shutdown handlers."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
+        """SIGKILL the main process and every worker at once: a crash, no shutdown handler runs anywhere.
+
+        Signalling the main process alone would leave a multi-worker server's workers serving. What the
+        workers started (the ingestion writers) is not signalled: it must notice the crash by itself.
+        """
+        import psutil
+
+        if not self.process or self.process.poll() is not None:
+            return
+        serving = self.serving_processes()
+        for process in serving:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        _, alive = psutil.wait_procs(serving, timeout=10)
+        if alive:
+            raise RuntimeError(f"server processes {[process.pid for process in alive]} survived SIGKILL")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -43,8 +43,8 @@ class Panel:
     price in force (carried forward from the last known price, NaN before the first) and has one more
     column than the grid — the month after it — so that a change announced for next month is visible;
     ``refill`` sums the daily refills of each month (NaN rows for items the stock file does not
-    list); ``objective`` repeats each fiscal year's objective over
-    its months (NaN without one). Sources absent from the catalog are ``None``.
+    list, NaN columns after the stock file's last month: refills not known yet); ``objective`` repeats
+    each fiscal year's objective over its months (NaN without one). Sources absent from the catalog are ``None``.
     """
 
     items: pd.Index
@@ -121,6 +121,8 @@ def build_panel(catalog: Catalog, last_month: pd.Timestamp | None = None, items:
     if catalog.stock is not None:
         refill = _dense(catalog.stock, "refill", item_index, first, width, 0.0)
         refill[~item_index.isin(catalog.stock["item_id"].unique())] = np.nan  # not tracked: stock unknown
+        if len(catalog.stock):  # months after the file's last one: refills unknown, not zero
+            refill[:, int(month_number(catalog.stock["dates"]).max()) - first + 1 :] = np.nan
     objective = None
     if catalog.objectives is not None:
         table = catalog.objectives.pivot(index="item_id", columns="fiscal_year", values="objective")

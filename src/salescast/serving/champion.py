@@ -8,8 +8,14 @@ reference in one assignment: a request sees either the old champion or the new o
 (its first call loads the champion, so the API starts without waiting for MLflow).
 
 A version is loaded by number (``models:/<name>/<version>``), not by alias, so an alias moved between the
-check and the load cannot hand us a different model than the one we report. A failed load keeps the
-previous champion and is reported by :attr:`ChampionHolder.status`.
+check and the load cannot hand us a different model than the one we report.
+
+Problems never take a serving champion away: a version that fails to load, an alias that disappears or
+a registry that stops answering leave the current champion serving, and each is kept as a
+:class:`ChampionProblem` (one per kind, replaced or cleared by the next check) that ``/health`` reports
+next to the version still serving. Checks outside the holder (e.g. whether the champion was trained on
+the source the API reads) record theirs with :meth:`ChampionHolder.report_problem` under a kind of
+their own.
 """
 
 from __future__ import annotations
@@ -30,6 +36,25 @@ CHAMPION_ALIAS = "champion"
 
 class NoChampionError(RuntimeError):
     """No champion is being served (none registered, no MLflow store, or still loading); the message says which."""
+
+
+# Kinds of problem the holder's own check finds; other checks add kinds of their own.
+REGISTRY_UNREACHABLE = "registry_unreachable"
+ALIAS_MISSING = "alias_missing"
+LOAD_FAILED = "load_failed"
+CHECK_PROBLEMS = (REGISTRY_UNREACHABLE, ALIAS_MISSING, LOAD_FAILED)
+
+
+@dataclass(frozen=True)
+class ChampionProblem:
+    """One thing wrong with the champion: its ``kind``, the registry ``version`` it concerns (if any), why."""
+
+    kind: str
+    detail: str
+    version: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"problem": self.kind, "version": self.version, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -77,7 +102,7 @@ class ChampionHolder:
         self._champion: Champion | None = None
         self._client = None
         self._refresh_lock = threading.Lock()
-        self._status = "loading: the champion has not been looked up yet"
+        self._problems: dict[str, ChampionProblem] = {}  # replaced as a whole, never mutated: safe to read
         self.checked_at: float | None = None
 
     @property
@@ -85,15 +110,47 @@ class ChampionHolder:
         return self._champion
 
     @property
+    def problems(self) -> list[ChampionProblem]:
+        """What is wrong now (empty when the champion serves as it should), in the order found."""
+        return list(self._problems.values())
+
+    @property
     def status(self) -> str:
-        """Why there is no champion, or the last problem met while checking for a new one."""
-        return self._status
+        """``"ok"``, or the problems' details (why there is no champion, or what the served one is missing)."""
+        problems = self._problems
+        if problems:
+            return "; ".join(problem.detail for problem in problems.values())
+        if self._champion is None:
+            return "loading: the champion has not been looked up yet"
+        return "ok"
+
+    def describe(self) -> dict[str, Any]:
+        """What ``/health`` reports: ``status`` ok / degraded (a champion serves despite ``problems``) /
+        unavailable, the version serving, and each problem with the version it concerns and why."""
+        champion, problems = self._champion, self.problems
+        listed = [problem.describe() for problem in problems]
+        if champion is None:
+            return {"status": "unavailable", "detail": self.status, "problems": listed}
+        return {"status": "degraded" if problems else "ok", **champion.describe(), "problems": listed}
+
+    def report_problem(self, problem: ChampionProblem) -> None:
+        """Record ``problem`` (replacing any earlier one of its kind) until :meth:`clear_problem`."""
+        self._problems = {**self._problems, problem.kind: problem}
+
+    def clear_problem(self, *kinds: str) -> None:
+        """Forget the problems of these kinds (they are solved)."""
+        if any(kind in self._problems for kind in kinds):
+            self._problems = {kind: problem for kind, problem in self._problems.items() if kind not in kinds}
+
+    def _still_serving(self) -> str:
+        current = self._champion
+        return f"; still serving v{current.version}" if current is not None else ""
 
     def require(self) -> Champion:
         """The current champion, or :class:`NoChampionError` saying why there is none."""
         champion = self._champion
         if champion is None:
-            raise NoChampionError(f"no champion model is being served: {self._status}")
+            raise NoChampionError(f"no champion model is being served: {self.status}")
         return champion
 
     def _connect(self):
@@ -119,38 +176,48 @@ class ChampionHolder:
     def refresh(self) -> bool:
         """Load the alias's version if it is not the one in memory; True when the champion changed.
 
-        Never raises for a missing store or champion (the API keeps serving what it has); an
-        unexpected error is logged and kept in :attr:`status`.
+        Never raises for a missing store or champion (the API keeps serving what it has); what it
+        finds wrong replaces the previous check's problems (:attr:`problems`).
         """
         with self._refresh_lock:
             self.checked_at = time.time()
             try:
                 version = self.current_version()
             except NoChampionError as error:
-                self._status = str(error)
+                self._check_found(ChampionProblem(REGISTRY_UNREACHABLE, f"{error}{self._still_serving()}"))
                 return False
             except Exception as error:  # a store that is down must not kill the watcher
-                self._status = f"cannot reach the MLflow registry at {self.store.uri}: {error}"
-                logger.warning(self._status)
+                detail = f"cannot reach the MLflow registry at {self.store.uri}: {error}{self._still_serving()}"
+                logger.warning(detail)
+                self._check_found(ChampionProblem(REGISTRY_UNREACHABLE, detail))
                 return False
+            current = self._champion
             if version is None:
-                if self._champion is None:
-                    self._status = (
+                if current is None:
+                    detail = (
                         f"no version of {self.store.model_name} holds the '{CHAMPION_ALIAS}' alias in "
                         f"{self.store.uri}: run `salescast train` until a version is promoted"
                     )
+                else:
+                    detail = (
+                        f"no version of {self.store.model_name} holds the '{CHAMPION_ALIAS}' alias any more in "
+                        f"{self.store.uri}{self._still_serving()} (promote a version to replace it)"
+                    )
+                    logger.warning(detail)
+                self._check_found(ChampionProblem(ALIAS_MISSING, detail))
                 return False
-            current = self._champion
             if current is not None and current.version == str(version.version):
+                self._check_found(None)
                 return False
             try:
                 champion = self._load(version)
             except Exception as error:
-                self._status = f"could not load {self.store.model_name} v{version.version}: {error}"
+                detail = f"could not load {self.store.model_name} v{version.version}: {error}{self._still_serving()}"
                 logger.exception("loading the champion failed; keeping %s", current and f"v{current.version}")
+                self._check_found(ChampionProblem(LOAD_FAILED, detail, str(version.version)))
                 return False
             self._champion = champion
-            self._status = "ok"
+            self._check_found(None)
             logger.info(
                 "serving %s v%s (training month %s)%s",
                 champion.name,
@@ -159,6 +226,11 @@ class ChampionHolder:
                 f", replacing v{current.version}" if current else "",
             )
             return True
+
+    def _check_found(self, problem: ChampionProblem | None) -> None:
+        """This check's result replaces the last check's problems; other checks' problems stay."""
+        kept = {kind: known for kind, known in self._problems.items() if kind not in CHECK_PROBLEMS}
+        self._problems = kept if problem is None else {**kept, problem.kind: problem}
 
     def _load(self, version) -> Champion:
         import mlflow

@@ -9,7 +9,9 @@
   future months (planned marketing, announced prices, scheduled refills); otherwise the documented
   defaults apply: **marketing 0**, **price unchanged** (the last known price stays in force), and **no
   stock cap** for months after the last stock row (refills are unknown, so capping at the remaining
-  stock would forecast a stockout that nobody planned).
+  stock would forecast a stockout that nobody planned). The stock history is kept: stockouts of past
+  months still shape the lags (a model with ``stock`` corrects for them at every step), so step 1 is
+  exactly the one-month-ahead forecast of month ``L+1``.
 
 Predictions are computed for all items at once and cached per (data version, champion version), so a
 warm request is a dictionary look-up; a new champion or new data starts a new cache.
@@ -83,17 +85,13 @@ def recursive_forecast(forecaster, catalog, last_month: pd.Timestamp, horizon: i
     ``catalog`` must end at ``last_month`` (its sales); returns ``dates``, ``item_id``, ``prediction`` rows.
     """
     items = list(items) if items is not None else catalog.items()
-    stock_end = None
-    if catalog.stock is not None and len(catalog.stock):
-        stock_end = catalog.stock["dates"].max()
     steps = []
     current = catalog
     for step in range(1, horizon + 1):
         month = shift_month(last_month, step)
-        step_catalog = current
-        if stock_end is not None and month > stock_end:
-            step_catalog = dataclasses.replace(current, stock=current.stock.iloc[:0])  # unknown refills: no cap
-        predicted = forecaster.predict(step_catalog, [month], items=items)
+        # The stock table stays whole: its history still flags past stockouts. Months after its last
+        # row have unknown refills, so the panel leaves their stock unknown and nothing caps them.
+        predicted = forecaster.predict(current, [month], items=items)
         steps.append(predicted)
         appended = predicted.rename(columns={"prediction": "sales"})[["dates", "item_id", "sales"]]
         current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
@@ -240,8 +238,5 @@ class ForecastService:
         return self._rows((row for step in steps[:horizon] for row in step), champion.version)
 
     def describe(self) -> dict[str, Any]:
-        """The served champion (or why none) for ``/health``."""
-        champion = self.champions.champion
-        if champion is None:
-            return {"status": "unavailable", "detail": self.champions.status}
-        return {"status": "ok", **champion.describe()}
+        """The served champion (or why none) and its problems, for ``/health`` (:meth:`ChampionHolder.describe`)."""
+        return self.champions.describe()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import orjson
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from salescast import make_predictions
 from salescast.cli import app
 
 runner = CliRunner()
@@ -62,6 +67,42 @@ def test_generate_predict_and_evaluate(tmp_path):
     assert models[:3] == ["PrevMonthSale", "SameMonthLastYearSales", "ThreeMonthMean"] and models[-1] == "Oracle"
     assert {"+marketing", "+price"} <= {row["features"] for row in rows}
     assert "Oracle" in result.output and "RMSE" in result.output
+
+    # The numbers: the baselines recomputed by hand from sales.csv (every item has every month, so
+    # no fallback), a learned row from make_predictions on the same config, each scored by the formulas.
+    sales = pd.read_csv(tmp_path / "data" / "sales.csv", parse_dates=["dates"])
+    grid = sales.pivot(index="dates", columns="item_id", values="sales")
+    test = grid.index >= "2020-11-01"
+    by_hand = {
+        "PrevMonthSale": grid.shift(1),
+        "SameMonthLastYearSales": grid.shift(12),
+        "ThreeMonthMean": grid.shift(1).rolling(3).mean(),
+    }
+    table = {(row["model"], row["features"]): row for row in rows}
+    for model, predicted in by_hand.items():
+        expected = metrics_by_hand(grid[test].to_numpy().ravel(), predicted[test].to_numpy().ravel())
+        assert scores(table[(model, "own lag")]) == pytest.approx(expected, rel=1e-12), model
+    ridge = make_predictions(yaml.safe_load(Path(config).read_text()), base_dir=tmp_path / "data")
+    actual = ridge.merge(sales.assign(dates=sales["dates"].dt.strftime("%Y-%m-%d")), on=["dates", "item_id"])
+    expected = metrics_by_hand(actual["sales"].to_numpy(), actual["prediction"].to_numpy())
+    assert scores(table[("Ridge", "+price")]) == pytest.approx(expected, rel=1e-9)
+    assert {row["n"] for row in rows} == {72}
+    # The oracle knows the true equations: its error is the noise floor, below every baseline's.
+    assert table[("Oracle", "true equations")]["rmse"] < min(table[(model, "own lag")]["rmse"] for model in by_hand)
+
+
+def scores(row: dict) -> dict[str, float]:
+    return {name: row[name] for name in ("rmse", "mae", "r2", "mape")}
+
+
+def metrics_by_hand(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    error = predicted - actual
+    return {
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "r2": float(1 - np.sum(error**2) / np.sum((actual - actual.mean()) ** 2)),
+        "mape": float(100 * np.mean(np.abs(error / actual))),
+    }
 
 
 def test_errors_are_red_messages_with_exit_code_1(tmp_path):

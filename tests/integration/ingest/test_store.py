@@ -216,3 +216,15 @@ def test_incremental_layers_equal_a_full_recomputation_after_random_bursts(datab
         for row in stored:
             assert row["sales"] == pytest.approx(expected[(row["year_month"], row["vegetable"])], rel=1e-12)
     store.dispose()
+
+
+@pytest.mark.parametrize(("setting", "level"), [("FULL", 2), ("NORMAL", 1)])
+def test_sqlite_writes_in_wal_mode_with_the_configured_synchronous_level(sqlite_url, setting, level):
+    store = SalesStore(sqlite_url, sqlite_synchronous=setting)
+    try:
+        store.migrate()
+        with store.write_engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == level
+    finally:
+        store.dispose()

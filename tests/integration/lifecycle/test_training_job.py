@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import pandas as pd
 import pytest
@@ -9,7 +11,6 @@ from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_clie
 from typer.testing import CliRunner
 
 from salescast.cli import app
-from salescast.forecast.generate import generate_sales_data
 from salescast.lifecycle.job import run_training_job
 from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
@@ -50,7 +51,11 @@ def test_train_registers_a_champion_with_metrics_tags_artifacts_and_a_loadable_m
     for name in ("rmse", "mae", "r2", "mape", "baseline_SameMonthLastYearSales_rmse", "baseline_PrevMonthSale_mae"):
         assert name in run.data.metrics
     artifacts = {item.path for item in client.list_artifacts(result.run_id, "error_analysis")}
-    assert {"error_analysis/error_analysis.json", "error_analysis/error_analysis.png"} <= artifacts
+    assert {
+        "error_analysis/error_analysis.json",
+        "error_analysis/error_analysis.png",
+        "error_analysis/test_month_predictions.csv",
+    } <= artifacts
 
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     history = pd.read_csv(pipeline.parent / "data" / "sales.csv", parse_dates=["dates"])
@@ -82,6 +87,23 @@ def test_same_data_and_config_make_no_new_version(tmp_path, pipeline, mlflow_set
     tags = client.get_model_version(MODEL, "2").tags
     assert tags["champion_version"] == "1" and tags["champion_rmse"]
     assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "2"
+
+
+def test_a_champion_scored_on_a_month_it_was_trained_on_is_flagged_optimistic(pipeline, mlflow_settings):
+    config = load_pipeline_config(pipeline)
+    later = run_training_job(config, mlflow_settings, test_month=parse_month("2022-12"))  # trained on 09..11
+    client = store_client(mlflow_settings)
+    client.set_registered_model_alias(MODEL, "champion", later.version)  # whatever the rule said
+    assert "optimistic" not in later.reason
+
+    rerun = run_training_job(config, mlflow_settings, test_month=parse_month("2022-10"))  # out of order
+
+    warning = f"(warning: champion v{later.version} was trained on 2022-10, so its score there is optimistic)"
+    assert rerun.champion_version == later.version and rerun.reason.endswith(warning)
+    assert client.get_model_version(MODEL, rerun.version).tags["decision_reason"] == rerun.reason
+    # A month outside the champion's training window gets no such warning (whichever version is champion now).
+    after = run_training_job(config, mlflow_settings, test_month=parse_month("2022-12"), window=2)
+    assert after.champion_version is not None and "optimistic" not in after.reason
 
 
 def test_dry_run_validates_and_trains_nothing(tmp_path, pipeline, mlflow_settings):
@@ -127,12 +149,32 @@ def test_invalid_data_is_refused_before_training(tmp_path, pipeline, mlflow_sett
     assert store_client(mlflow_settings).search_registered_models() == []
 
 
+def write_marketing_driven_sales(folder: Path, items: int = 4, months: int = 30) -> None:
+    """Flat sales that rise by 80 % in the months with a marketing push (every fifth month, shifted by item):
+    five is prime to twelve, so last year's month is far off whenever one of the two months had a push,
+    while a model that reads the marketing plan is nearly exact."""
+    dates = pd.date_range("2021-01-01", periods=months, freq="MS")
+    sales, marketing = [], []
+    for item in range(1, items + 1):
+        level = 100.0 * item
+        for index, month in enumerate(dates):
+            spend = 1.0 if (index + item) % 5 == 0 else 0.0
+            sales.append((month, item, level * (1 + 0.8 * spend) + index % 7))
+            if spend:
+                marketing.append((month, item, spend))
+    folder.mkdir(parents=True)
+    pd.DataFrame(sales, columns=["dates", "item_id", "sales"]).to_csv(folder / "sales.csv", index=False)
+    pd.DataFrame(marketing, columns=["dates", "item_id", "marketing"]).to_csv(folder / "marketing.csv", index=False)
+
+
 def test_a_champion_that_cannot_run_on_the_new_data_is_kept_and_said_so(tmp_path, mlflow_settings):
-    generate_sales_data(tmp_path / "data", seed=3, items=4, months=30)  # a seed where Ridge beats the baseline
+    write_marketing_driven_sales(tmp_path / "data")
     tables = {"kind": "csv", "data": {"sales": "data/sales.csv", "marketing": "data/marketing.csv"}}
-    features = ["last_month", "same_month_last_year", "marketing"]
-    with_marketing = write_pipeline(tmp_path / "pipeline.yaml", tables, features=features)
+    features = ["last_month", "same_month_last_year", "last_year_average", "marketing"]
+    with_marketing = write_pipeline(tmp_path / "pipeline.yaml", tables, features=features, lifecycle={"window": 12})
     first = run_training_job(load_pipeline_config(with_marketing), mlflow_settings)
+    # Promoted by construction, not by a lucky draw: the baseline misses every push the model reads.
+    assert first.metrics["rmse"] < 0.2 * first.baselines["SameMonthLastYearSales"]["rmse"]
     assert first.decision == "promoted"
     sales_only = write_pipeline(tmp_path / "sales-only.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
 

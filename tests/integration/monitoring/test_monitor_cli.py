@@ -79,11 +79,19 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     flagged = {row["name"] for row in report["data_drift"] if row["drifted"]}
     assert {"sales", "last_month"} <= flagged and report["drifted"] is True
     assert report["retrained"]["version"] == "2"
-    assert report["retrained"]["decision"] in {"promoted", "kept"}
-    assert client.get_model_version("salescast-forecaster", "2").tags["test_month"] == "2022-12"
+    # The retrain ran the job and the promotion rule decided: v1's lags follow the shift (last month is
+    # already 80 % up), v2's 12-month window is mostly from before it, so v1 stays champion.
+    assert report["retrained"] == {"version": "2", "decision": "kept"}
+    retrained = client.get_model_version("salescast-forecaster", "2")
+    assert retrained.tags["test_month"] == "2022-12" and retrained.tags["decision"] == "kept"
+    assert retrained.tags["decision_reason"].startswith("kept champion v1: only 0/3 metrics improve over champion v1")
+    assert str(client.get_model_version_by_alias("salescast-forecaster", "champion").version) == "1"
 
     wrong = monitor(tmp_path, mlflow_settings, "--month", "2030-01")
     assert wrong.exit_code == 2 and "latest complete month is 2022-12" in wrong.output
+    (tmp_path / "pipeline.yaml").write_text("source: {kind: csv, data: {sales: data/sales.csv}}\nmodel: Prophet\n")
+    bad_config = monitor(tmp_path, mlflow_settings)
+    assert bad_config.exit_code == 2 and "Prophet" in bad_config.output
 
 
 def test_without_a_champion_the_report_says_so_and_nothing_drifts(tmp_path, pipeline):
@@ -95,3 +103,15 @@ def test_without_a_champion_the_report_says_so_and_nothing_drifts(tmp_path, pipe
     report = json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text())
     assert report["champion"] is None and report["data_drift"] == [] and report["drifted"] is False
     assert not store.parent.exists()  # monitoring never creates an MLflow store
+
+
+def test_an_mlflow_server_that_does_not_answer_is_exit_2(tmp_path, pipeline):
+    env = {
+        "SALESCAST_REPORTS_DIR": str(tmp_path / "reports"),
+        "SALESCAST_MLFLOW_TRACKING_URI": "http://127.0.0.1:9",  # nothing listens on port 9
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    }
+    result = CliRunner().invoke(app, ["monitor", "--config", str(pipeline)], env=env, terminal_width=300)
+    assert result.exit_code == 2, result.output
+    assert "127.0.0.1:9" in result.output

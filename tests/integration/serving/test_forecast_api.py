@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import mlflow
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, store_client, write_monthly_sales, write_pipeline
-from tests.serving_support import wait_for_champion, wait_for_forecast_version
+from tests.serving_support import wait_for_champion, wait_for_forecast_version, wait_for_health
 
 from salescast.api.app import create_app
 from salescast.forecast.catalog import load_catalog
+from salescast.forecast.generate import generate_sales_data
 from salescast.lifecycle.job import run_training_job
-from salescast.lifecycle.months import parse_month
+from salescast.lifecycle.months import format_month, parse_month, shift_month
 from salescast.lifecycle.sources import load_pipeline_config
+from salescast.serving.champion import ChampionProblem, NoChampionError
+from salescast.serving.runtime import ServingRuntime
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
 MODEL = "salescast-forecaster"
@@ -46,6 +53,25 @@ def test_without_champion_forecast_is_503_and_ingestion_still_works(settings):
         assert client.get("/health").json()["champion"]["status"] == "unavailable"
 
 
+def test_each_reason_for_no_champion_is_a_503_that_says_it(settings, tmp_path):
+    missing = tmp_path / "elsewhere" / "mlflow.db"
+    nowhere = settings.model_copy(update={"mlflow_tracking_uri": f"sqlite:///{missing}"})
+    with TestClient(create_app(nowhere)) as client:
+        champion = wait_for_health(client, lambda champion: champion["problems"], "the missing store")
+        assert champion["status"] == "unavailable" and f"no MLflow store at {missing}" in champion["detail"]
+        response = client.get("/forecast", params={"month": "2023-01"})
+        assert response.status_code == 503 and f"no MLflow store at {missing}" in response.json()["detail"]
+        posted = client.post("/post_sales", json=[{"year_week": 202301, "vegetable": "leek", "sales": 2.0}])
+        assert posted.status_code == 200 and posted.json()["inserted"] == 1  # ingestion needs no MLflow
+    assert not missing.parent.exists()  # serving never creates a store
+    runtime = ServingRuntime.start(settings, watch=False)  # before the watcher's first look-up
+    try:
+        with pytest.raises(NoChampionError, match="loading: the champion has not been looked up yet"):
+            runtime.service().month_forecast("2023-01")
+    finally:
+        runtime.stop()
+
+
 @pytest.fixture
 def champion_v1(settings, pipeline):
     return run_training_job(load_pipeline_config(pipeline), settings, test_month=parse_month("2022-10"))
@@ -63,6 +89,7 @@ def test_month_and_horizon_forecasts_of_the_champion(settings, pipeline, champio
             "version": "1",
             "training_month": "2022-10",
             "train_months": ["2022-07", "2022-08", "2022-09"],
+            "problems": [],
         }
 
         rows = client.get("/forecast", params={"month": "2023-01"}).json()
@@ -96,6 +123,22 @@ def test_month_and_horizon_forecasts_of_the_champion(settings, pipeline, champio
         moved = client.get("/forecast", params={"item_id": "3", "horizon": 1}).json()
         assert [row["month"] for row in moved] == ["2023-02"]
         assert client.get("/forecast", params={"month": "2023-02"}).status_code == 200
+
+
+def test_source_data_the_champion_cannot_read_is_a_503_until_it_is_fixed(settings, pipeline, champion_v1):
+    sales = pipeline.parent / "data" / "sales.csv"
+    good = sales.read_text()
+    with TestClient(create_app(settings)) as client:
+        wait_for_champion(client, "1")
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
+        sales.write_text(good + good.splitlines()[-1] + "\n")  # the last row twice: a duplicate (dates, item_id)
+        response = client.get("/forecast", params={"month": "2023-01"})
+        assert response.status_code == 503
+        assert response.json()["detail"].startswith("the champion cannot forecast from this data: ")
+        assert "duplicate" in response.json()["detail"]
+        assert client.get("/health").json()["champion"]["status"] == "ok"  # the model is fine; the data is not
+        sales.write_text(good)
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
 
 
 BAD_REQUESTS = [
@@ -144,3 +187,164 @@ def test_a_new_champion_is_served_without_restart(settings, pipeline, champion_v
         client_mlflow.set_registered_model_alias(MODEL, "champion", "1")
         rows = wait_for_forecast_version(client, {"item_id": "1", "horizon": 2}, "1", timeout=30)
         assert len(rows) == 2
+
+
+def corrupt_model_files(settings, version: str) -> None:
+    """Overwrite the pickled model of ``version`` in the artifact store: it is registered but cannot load."""
+    client = store_client(settings)
+    source = client.get_model_version(MODEL, version).source  # models:/<logged model id>
+    location = client.get_logged_model(source.removeprefix("models:/")).artifact_location
+    (Path(unquote(urlparse(location).path)) / "python_model.pkl").write_bytes(b"not a pickle")
+
+
+def test_health_reports_each_champion_problem_while_the_champion_keeps_serving(settings, pipeline, champion_v1):
+    # Regression: /health answered "ok" whenever some champion was loaded, whatever happened next.
+    second = run_training_job(load_pipeline_config(pipeline), settings, test_month=parse_month("2022-12"))
+    assert second.version == "2"
+    corrupt_model_files(settings, "2")
+    registry = store_client(settings)
+    registry.set_registered_model_alias(MODEL, "champion", "1")
+    admin = {"Authorization": "Bearer s3cret"}
+    with TestClient(create_app(settings.model_copy(update={"admin_token": "s3cret"}))) as client:
+        wait_for_champion(client, "1")
+        served = [row["prediction"] for row in client.get("/forecast", params={"month": "2023-01"}).json()]
+
+        # A promoted version that fails to load: v1 keeps serving, /health says which version failed and why.
+        registry.set_registered_model_alias(MODEL, "champion", "2")
+        reloaded = client.post("/admin/reload_model", headers=admin)
+        assert reloaded.status_code == 200 and reloaded.json()["changed"] is False
+        health = client.get("/health")
+        assert health.status_code == 200
+        champion = health.json()["champion"]
+        assert (champion["status"], champion["version"]) == ("degraded", "1")
+        [problem] = champion["problems"]
+        assert (problem["problem"], problem["version"]) == ("load_failed", "2")
+        assert problem["detail"].startswith(f"could not load {MODEL} v2: ")
+        assert problem["detail"].endswith("still serving v1")
+        rows = client.get("/forecast", params={"month": "2023-01"}).json()
+        assert {row["model_version"] for row in rows} == {"1"} and [row["prediction"] for row in rows] == served
+
+        # The alias disappears: still v1, and the problem is now the missing alias (the failed load is moot).
+        registry.delete_registered_model_alias(MODEL, "champion")
+        client.post("/admin/reload_model", headers=admin)
+        champion = client.get("/health").json()["champion"]
+        assert (champion["status"], champion["version"]) == ("degraded", "1")
+        assert [(item["problem"], item["version"]) for item in champion["problems"]] == [("alias_missing", None)]
+        assert f"no version of {MODEL} holds the 'champion' alias any more" in champion["problems"][0]["detail"]
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
+
+        # Checks outside the registry (the served source, issue 16) report through the same list.
+        holder = client.app.state.serving.champions
+        holder.report_problem(ChampionProblem("source_mismatch", "trained on another source", "1"))
+        kinds = [item["problem"] for item in client.get("/health").json()["champion"]["problems"]]
+        assert kinds == ["alias_missing", "source_mismatch"]
+        holder.clear_problem("source_mismatch")
+
+        # The alias comes back: nothing is wrong any more.
+        registry.set_registered_model_alias(MODEL, "champion", "1")
+        client.post("/admin/reload_model", headers=admin)
+        champion = client.get("/health").json()["champion"]
+        assert (champion["status"], champion["version"], champion["problems"]) == ("ok", "1", [])
+
+    # A server that starts on the broken version has nothing to serve: 503, and /health says why (still 200).
+    registry.set_registered_model_alias(MODEL, "champion", "2")
+    with TestClient(create_app(settings)) as client:
+        champion = wait_for_health(client, lambda champion: champion["problems"], "the failed first load")
+        assert client.get("/health").status_code == 200
+        assert champion["status"] == "unavailable"
+        assert [(item["problem"], item["version"]) for item in champion["problems"]] == [("load_failed", "2")]
+        response = client.get("/forecast", params={"month": "2023-01"})
+        assert response.status_code == 503 and f"could not load {MODEL} v2" in response.json()["detail"]
+
+
+ALL_FEATURES = [
+    "last_month", "same_month_last_year", "last_year_average", "growth", "marketing", "price", "stock", "objectives",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_horizon_one_is_the_next_month_forecast_for_a_champion_with_all_eight_features(tmp_path, mlflow_settings):
+    # Regression: the horizon path dropped the stock history, so a CustomModel with stock lost its
+    # stockout correction and horizon=1 differed from month=L+1.
+    data = tmp_path / "data"
+    generate_sales_data(data, seed=0, items=8, months=48, shortage_probability=0.3)
+    tables = {name: f"data/{name}.csv" for name in ("sales", "marketing", "price", "stock", "objectives")}
+    pipeline = write_pipeline(
+        tmp_path / "pipeline.yaml",
+        {"kind": "csv", "data": tables},
+        model="CustomModel",
+        features=ALL_FEATURES,
+        lifecycle={"window": 12},
+    )
+    trained = run_training_job(load_pipeline_config(pipeline), mlflow_settings)
+    store_client(mlflow_settings).set_registered_model_alias(MODEL, "champion", trained.version)
+    settings = mlflow_settings.model_copy(update={"pipeline_config": pipeline, "champion_poll_seconds": 0})
+    catalog = load_catalog(tables, base_dir=tmp_path)
+    last = catalog.months()[-1]
+    following = format_month(shift_month(last, 1))
+    forecaster = mlflow.pyfunc.load_model(f"models:/{MODEL}/{trained.version}").unwrap_python_model().forecaster
+
+    with TestClient(create_app(settings)) as client:
+        wait_for_champion(client, trained.version)
+        month = client.get("/forecast", params={"month": following}).json()
+        horizon = client.get("/forecast", params={"horizon": 1}).json()
+        assert [row["month"] for row in horizon] == [following] * 8
+        assert horizon == month
+        for row in month:  # one item's path is computed on that item alone: the same number
+            [alone] = client.get("/forecast", params={"item_id": str(row["item_id"]), "horizon": 2}).json()[:1]
+            assert alone == row
+
+    expected = forecaster.predict(catalog, [shift_month(last, 1)], items=list(range(1, 9)))
+    assert [row["prediction"] for row in month] == pytest.approx(expected["prediction"].tolist(), rel=1e-12)
+    # The equality is not trivial: items that ran out of stock in the last month get their unmet demand back,
+    # which a forecast without the stock history misses.
+    truth = pd.read_csv(data / "truth.csv", parse_dates=["dates"])
+    stocked_out = truth.loc[(truth["dates"] == last) & truth["stockout"], "item_id"].tolist()
+    assert stocked_out
+    blind = dataclasses.replace(catalog, stock=catalog.stock.iloc[:0])
+    without_stock = forecaster.predict(blind, [shift_month(last, 1)], items=stocked_out)
+    served = {row["item_id"]: row["prediction"] for row in month}
+    for item, prediction in zip(stocked_out, without_stock["prediction"], strict=True):
+        assert served[item] > prediction, item
+
+
+def test_a_request_never_sees_half_of_a_hot_swap(settings, pipeline, champion_v1):
+    second = run_training_job(load_pipeline_config(pipeline), settings, test_month=parse_month("2022-12"))
+    registry = store_client(settings)
+    requests = [{"month": "2023-01"}, {"item_id": "2", "horizon": 3}]
+    admin = {"Authorization": "Bearer s3cret"}
+    with TestClient(create_app(settings.model_copy(update={"admin_token": "s3cret"}))) as client:
+        expected = {}  # what each version answers when it is alone
+        for version in ("1", second.version):
+            registry.set_registered_model_alias(MODEL, "champion", version)
+            client.post("/admin/reload_model", headers=admin)
+            expected[version] = [client.get("/forecast", params=params).json() for params in requests]
+        assert expected["1"] != expected["2"]
+
+        stop = threading.Event()
+        answers: list[tuple[int, list[dict]]] = []
+
+        def read() -> None:
+            while not stop.is_set():
+                for index, params in enumerate(requests):
+                    answers.append((index, client.get("/forecast", params=params).json()))
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for reader in readers:
+            reader.start()
+        try:
+            for swap in range(20):
+                registry.set_registered_model_alias(MODEL, "champion", "2" if swap % 2 else "1")
+                assert client.post("/admin/reload_model", headers=admin).json()["changed"] is True
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            for reader in readers:
+                reader.join(30)
+
+    seen = set()
+    for index, rows in answers:
+        [version] = {row["model_version"] for row in rows}  # one version per answer, never a mix
+        assert rows == expected[version][index]  # and that version's numbers, every one of them
+        seen.add(version)
+    assert seen == {"1", "2"} and len(answers) > 40

@@ -10,7 +10,7 @@ from salescast.api.app import create_app
 from salescast.ingest.service import IngestService
 from salescast.ingest.store import open_store
 from salescast.lifecycle.sources import DatabaseSource
-from salescast.serving.data import ServingData
+from salescast.serving.data import ServingData, serving_source
 from salescast.settings import Settings
 
 
@@ -34,3 +34,10 @@ def test_database_snapshot_keeps_complete_months_and_follows_new_data(sqlite_url
         assert second.last_month == pd.Timestamp("2022-12-01")  # January is still incomplete
     finally:
         service.close()
+
+
+def test_without_a_pipeline_config_the_api_forecasts_from_its_own_database_outliers_kept(sqlite_url, tmp_path):
+    assert serving_source(Settings(database_url=sqlite_url)) == DatabaseSource(database_url=None, remove_outliers=False)
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text("source: {kind: database, remove_outliers: true}\n")
+    assert serving_source(Settings(pipeline_config=pipeline)) == DatabaseSource(remove_outliers=True)

@@ -41,6 +41,8 @@ def test_iso_weeks_in_year(year, weeks):
         (202153, "2021 has only 52 ISO weeks"),
         (20205, "outside"),
         (99999999, "outside"),
+        (189952, "outside"),  # 1899: years run from 1900 …
+        (220001, "outside"),  # … to 2199
     ],
 )
 def test_invalid_year_weeks_are_rejected_with_a_reason(year_week, fragment):
@@ -50,6 +52,11 @@ def test_invalid_year_weeks_are_rejected_with_a_reason(year_week, fragment):
 
 def test_week_53_of_a_53_week_year_is_valid():
     check_year_week(202053)
+
+
+def test_the_first_and_last_years_accepted_are_1900_and_2199():
+    check_year_week(190001)
+    check_year_week(219952)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """``stock``: stockouts leave training, and predictions are capped at the stock available.
 
 Stock starts at 0 and closing(M) = Σ refills up to M − Σ sales up to M. Before an item's first sales row
-its sales count as 0; after a month with no sales row the stock is unknown (NaN) from then on — no cap.
+its sales count as 0; after a month with no sales row the stock is unknown (NaN) from then on — no cap —
+and so it is after the stock file's last month, whose refills are not known yet.
 An item the stock file does not list is not tracked (no cap, no mask), and where recorded sales exceed
 the recorded refills (negative stock) the stock data is incomplete: no cap there either.
 
