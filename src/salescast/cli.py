@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from salescast import __version__
+from salescast.bench.cli import register as register_bench
+from salescast.cli_common import console, fail, is_loopback, settings_with
+from salescast.dashboard.cli import register as register_dashboard
+from salescast.forecast.cli import register as register_forecast
+from salescast.lifecycle.cli import register as register_lifecycle
+from salescast.monitoring.cli import register as register_monitoring
 
 app = typer.Typer(help="salescast: sales ingestion, forecasting and model lifecycle.", no_args_is_help=True)
 generate_app = typer.Typer(help="Write synthetic data sets with known structure.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
-
-console = Console()
-error_console = Console(stderr=True, style="bold red")
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print a user-facing error in red and exit non-zero."""
-    error_console.print(f"Error: {message}")
-    raise typer.Exit(code)
 
 
 def _print_version(value: bool) -> None:
@@ -38,32 +33,10 @@ def main(
     """salescast command line."""
 
 
-def _settings_with(**overrides):
-    """The settings, with the CLI flags that were given taking precedence over the environment."""
-    from pydantic import ValidationError
-
-    from salescast.settings import Settings
-
-    given = {name: value for name, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as error:
-        fail(f"invalid configuration:\n{error}")
-
-
 def _export_settings(settings) -> None:
     """Hand the effective settings to server worker processes, which read them from the environment."""
     for name, value in settings.model_dump(exclude_none=True).items():
         os.environ[f"SALESCAST_{name.upper()}"] = str(value)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @app.command()
@@ -79,9 +52,9 @@ def serve(
     from salescast.ingest.store import StorageError, open_store
     from salescast.logging_config import configure_logging
 
-    settings = _settings_with(host=host, port=port, database_url=database_url, workers=workers)
+    settings = settings_with(host=host, port=port, database_url=database_url, workers=workers)
     configure_logging(settings.log_level)
-    if not _is_loopback(settings.host) and not settings.admin_token:
+    if not is_loopback(settings.host) and not settings.admin_token:
         fail(
             f"refusing to bind {settings.host}: admin endpoints would be open to the network. "
             "Set SALESCAST_ADMIN_TOKEN, or bind 127.0.0.1."
@@ -114,7 +87,7 @@ def init_db(
     from salescast.ingest.service import IngestService
     from salescast.ingest.store import open_store
 
-    settings = _settings_with(database_url=database_url)
+    settings = settings_with(database_url=database_url)
     service = IngestService(open_store(settings))
     try:
         service.init_database()
@@ -137,7 +110,7 @@ def import_sales(
     from salescast.ingest.service import IngestService
     from salescast.ingest.store import open_store
 
-    settings = _settings_with(database_url=database_url)
+    settings = settings_with(database_url=database_url)
     try:
         rows = read_sales_csv(file)
     except CsvFormatError as error:
@@ -184,22 +157,5 @@ def generate_vegetables(
     console.print(f"[green]Wrote[/green] {out}: {summary}")
 
 
-from salescast.forecast.cli import register as _register_forecast  # noqa: E402
-
-_register_forecast(app, generate_app)
-
-from salescast.lifecycle.cli import register as _register_lifecycle  # noqa: E402
-
-_register_lifecycle(app, generate_app)
-
-from salescast.bench.cli import register as _register_bench  # noqa: E402
-
-_register_bench(app, generate_app)
-
-from salescast.monitoring.cli import register as _register_monitoring  # noqa: E402
-
-_register_monitoring(app, generate_app)
-
-from salescast.dashboard.cli import register as _register_dashboard  # noqa: E402
-
-_register_dashboard(app, generate_app)
+for register in (register_forecast, register_lifecycle, register_bench, register_monitoring, register_dashboard):
+    register(app, generate_app)

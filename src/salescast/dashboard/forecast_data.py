@@ -98,7 +98,7 @@ def forecasting_source(settings: Settings) -> CsvSource | DatabaseSource:
     ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` when present, else the settings' database.
     Set ``SALESCAST_PIPELINE_CONFIG`` for the API too and the dashboard shows what ``GET /forecast`` serves.
     """
-    from salescast.monitoring.cli import resolve_pipeline_config
+    from salescast.lifecycle.sources import resolve_pipeline_config
 
     return resolve_pipeline_config(None, settings).source
 

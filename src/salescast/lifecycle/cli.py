@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import math
 from pathlib import Path
 
 import typer
 
+from salescast.cli_common import compact_table, console, fail, format_number, settings_with, user_errors
+
 DEFAULT_CONFIG = Path("pipeline.yaml")
 WINDOW_HELP = "Training months before the test month (default: pipeline.yaml lifecycle.window, else 3)."
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """The exceptions whose message is the whole story for a user: printed in red, exit 1."""
-    from mlflow.exceptions import MlflowException
-
-    from salescast.forecast.catalog import DataValidationError
-    from salescast.forecast.config import ConfigError
-    from salescast.lifecycle.months import MissingMonthsError, MonthFormatError
-    from salescast.lifecycle.sources import PipelineConfigError
-    from salescast.lifecycle.tracking import StoreLockedError
-    from salescast.lifecycle.validation import SalesValidationError
-
-    return (
-        PipelineConfigError,
-        SalesValidationError,
-        MissingMonthsError,
-        MonthFormatError,
-        ConfigError,
-        DataValidationError,
-        MlflowException,
-        StoreLockedError,
-    )
-
-
-def _number(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.4g}"
 
 
 def _print_plan(console, job_plan) -> None:
@@ -77,34 +49,24 @@ def _print_result(console, result) -> None:
     table.add_column("model")
     for metric in REPORTED_METRICS:
         table.add_column(metric, justify="right")
-    table.add_row(f"new: {result.job_plan.model}", *(_number(result.metrics.get(m)) for m in REPORTED_METRICS))
+    table.add_row(f"new: {result.job_plan.model}", *(format_number(result.metrics.get(m)) for m in REPORTED_METRICS))
     if result.champion_metrics:
         table.add_row(
-            f"champion v{result.champion_version}", *(_number(result.champion_metrics.get(m)) for m in REPORTED_METRICS)
+            f"champion v{result.champion_version}",
+            *(format_number(result.champion_metrics.get(m)) for m in REPORTED_METRICS),
         )
     for name, metrics in result.baselines.items():
-        table.add_row(name, *(_number(metrics.get(m)) for m in REPORTED_METRICS))
+        table.add_row(name, *(format_number(metrics.get(m)) for m in REPORTED_METRICS))
     console.print(table)
     color = "green" if result.decision == "promoted" else "yellow"
     console.print(f"[{color}]Version {result.version}: {result.decision}[/{color}] — {result.reason}")
-
-
-def _compact_table(title: str, columns: list[tuple[str, str]]):
-    """A Rich table that fits 80 columns: light box, one space between columns, no wrapping of numbers."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
-    for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=True)
-    return table
 
 
 def _print_history(console, entries) -> None:
     """The promotion history as a table, then each version's reason in full (reasons are long)."""
     from salescast.lifecycle.months import describe_months, parse_months
 
-    table = _compact_table(
+    table = compact_table(
         "Promotion history",
         [
             *[("v", "right"), ("test\nmonth", "left"), ("trained on", "left"), ("decision", "left")],
@@ -119,9 +81,9 @@ def _print_history(console, entries) -> None:
             entry.test_month,
             trained_on,
             f"[{color}]{entry.decision}[/{color}]",
-            _number(entry.candidate["rmse"]),
-            _number(entry.champion["rmse"]) + (f" (v{entry.champion_version})" if entry.champion_version else ""),
-            _number(entry.baseline_rmse),
+            format_number(entry.candidate["rmse"]),
+            format_number(entry.champion["rmse"]) + (f" (v{entry.champion_version})" if entry.champion_version else ""),
+            format_number(entry.baseline_rmse),
         )
     console.print(table)
     for entry in entries:
@@ -150,15 +112,13 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         """Train the monthly model, compare it with the champion on the same month, register it in MLflow."""
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from salescast.cli import _settings_with, console, fail
         from salescast.lifecycle.job import TRAINING_STEPS, run_training_job
         from salescast.lifecycle.months import MonthFormatError, parse_month, parse_months
         from salescast.lifecycle.sources import load_pipeline_config
         from salescast.logging_config import configure_logging
 
-        settings = _settings_with()
+        settings = settings_with()
         configure_logging(settings.log_level)
-        errors = _user_errors()
         try:
             pipeline = load_pipeline_config(config)
             month = parse_month(test_month) if test_month else None
@@ -183,7 +143,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
                     dry_run=dry_run,
                     on_step=step,
                 )
-        except errors as error:
+        except user_errors() as error:
             fail(str(error))
         _print_plan(console, result.job_plan)
         if result.dry_run:
@@ -194,11 +154,10 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
     @app.command()
     def history() -> None:
         """Print every registered version's promotion decision (from the MLflow registry)."""
-        from salescast.cli import _settings_with, console
         from salescast.lifecycle.registry import ModelRegistry
         from salescast.lifecycle.tracking import TrackingStore, sqlite_path
 
-        settings = _settings_with()
+        settings = settings_with()
         store = TrackingStore.from_settings(settings)
         database = sqlite_path(store.uri)
         if database is not None and not database.exists():
@@ -222,7 +181,6 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         """Replay the monthly job from --from to --to; print the history and metrics over time, plot the errors."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from salescast.cli import _settings_with, console, fail
         from salescast.lifecycle.backtest import BacktestError, MonthOutcome, run_backtest
         from salescast.lifecycle.months import parse_month
         from salescast.lifecycle.registry import ModelRegistry
@@ -230,9 +188,8 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         from salescast.lifecycle.tracking import TrackingStore
         from salescast.logging_config import configure_logging
 
-        settings = _settings_with()
+        settings = settings_with()
         configure_logging(settings.log_level)
-        errors = _user_errors()
         try:
             pipeline = load_pipeline_config(config)
             start, end = parse_month(first), parse_month(last)
@@ -263,7 +220,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             if outcomes:
                 console.print(_metrics_table(outcomes))
             fail(str(error))
-        except errors as error:
+        except user_errors() as error:
             fail(str(error))
         store = TrackingStore.from_settings(settings)
         versions = {result.version for result in outcome.results}
@@ -280,10 +237,9 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         """Start the MLflow UI on the lifecycle's tracking store."""
         import subprocess
 
-        from salescast.cli import _settings_with, console, fail
         from salescast.lifecycle.tracking import TrackingStore, sqlite_path
 
-        store = TrackingStore.from_settings(_settings_with())
+        store = TrackingStore.from_settings(settings_with())
         if not store.uri.startswith(("sqlite:", "postgresql", "mysql", "file:")) and "://" in store.uri:
             fail(f"the tracking store {store.uri} is a server: open it in a browser instead")
         database = sqlite_path(store.uri)
@@ -296,7 +252,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
 
 def _metrics_table(outcomes):
     """Backtest metrics by month; the champion's RMSE before and after that month's decision."""
-    table = _compact_table(
+    table = compact_table(
         "Metrics over time",
         [
             *[("month", "left"), ("v", "right"), ("decision", "left"), ("rmse", "right"), ("mae", "right")],
@@ -313,12 +269,12 @@ def _metrics_table(outcomes):
             o.month,
             o.version + ("*" if o.reused else ""),
             o.decision,
-            _number(o.rmse),
-            _number(o.mae),
-            _number(o.r2),
-            _number(o.champion_before_rmse),
-            _number(o.champion_after_rmse),
-            _number(o.baseline_rmse),
+            format_number(o.rmse),
+            format_number(o.mae),
+            format_number(o.r2),
+            format_number(o.champion_before_rmse),
+            format_number(o.champion_after_rmse),
+            format_number(o.baseline_rmse),
         )
     if any(o.reused for o in outcomes):
         table.caption = "* reused: same data and config as an existing version, nothing trained"

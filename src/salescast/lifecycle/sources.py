@@ -26,6 +26,7 @@ from salescast.lifecycle.months import DEFAULT_WINDOW, MissingMonthsError, compl
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_CONFIG = Path("pipeline.yaml")
 GATE_AND_REPORTED_BASELINES = ("SameMonthLastYearSales", "PrevMonthSale", "ThreeMonthMean")
 EXAMPLE = """source:
   kind: csv                      # or: database
@@ -98,6 +99,15 @@ def load_pipeline_config(path: Path) -> PipelineConfig:
     except yaml.YAMLError as error:
         raise PipelineConfigError(f"{path} is not valid YAML: {error}") from None
     return parse_pipeline_config(raw, base_dir=path.resolve().parent, path=path)
+
+
+def resolve_pipeline_config(config: Path | None, settings) -> PipelineConfig:
+    """``config``, else ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` if present, else the database.
+
+    How ``monitor`` and the dashboard choose the pipeline whose champion they look at.
+    """
+    path = config or settings.pipeline_config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    return load_pipeline_config(Path(path)) if path is not None else PipelineConfig(source=DatabaseSource())
 
 
 def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None) -> PipelineConfig:

@@ -6,17 +6,10 @@ from pathlib import Path
 
 import typer
 
-DEFAULT_CONFIG = Path("pipeline.yaml")
+from salescast.cli_common import compact_table, console, fail, settings_with, user_errors
+
 EXIT_DRIFT = 1
 EXIT_ERROR = 2
-
-
-def resolve_pipeline_config(config: Path | None, settings):
-    """``--config``, else ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` if present, else the database."""
-    from salescast.lifecycle.sources import DatabaseSource, PipelineConfig, load_pipeline_config
-
-    path = config or settings.pipeline_config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    return load_pipeline_config(Path(path)) if path is not None else PipelineConfig(source=DatabaseSource())
 
 
 def _number(value) -> str:
@@ -25,11 +18,9 @@ def _number(value) -> str:
 
 def print_summary(console, report: dict, folder: Path, run_id: str | None) -> None:
     """The drift table, the performance table and the verdict."""
-    from salescast.lifecycle.cli import _compact_table
-
     champion = report["champion"]
     who = f"{champion['name']} v{champion['version']}" if champion else "no champion"
-    table = _compact_table(
+    table = compact_table(
         f"Drift {report['month']} vs training window ({who})",
         [("name", "left"), ("kind", "left"), ("PSI", "right"), ("KS", "right"), ("KS p", "right"),
          ("ref/cur", "right"), ("drift", "left")],
@@ -43,7 +34,7 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
     console.print(table)
     if report["performance"]:
         names = ("month", "champion RMSE", "baseline RMSE", "champion MAE", "baseline MAE", "rows")
-        performance = _compact_table(
+        performance = compact_table(
             "Champion vs SameMonthLastYearSales", [(name, "left" if name == "month" else "right") for name in names]
         )
         for row in report["performance"]:
@@ -76,16 +67,13 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Data, prediction and performance drift of the champion; exit 0 no drift, 1 drift, 2 error."""
-        from mlflow.exceptions import MlflowException
-
-        from salescast.cli import _settings_with, console, fail
-        from salescast.lifecycle.cli import _user_errors
         from salescast.lifecycle.months import parse_month
+        from salescast.lifecycle.sources import resolve_pipeline_config
         from salescast.logging_config import configure_logging
         from salescast.monitoring.service import MonitoringError, run_monitoring
         from salescast.serving.data import NoDataError
 
-        settings = _settings_with()
+        settings = settings_with()
         configure_logging(settings.log_level)
         try:
             pipeline = resolve_pipeline_config(config, settings)
@@ -93,7 +81,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
                 outcome = run_monitoring(
                     settings, pipeline, month=parse_month(month) if month else None, retrain=retrain
                 )
-        except (*_user_errors(), MonitoringError, NoDataError, MlflowException) as error:
+        except (*user_errors(), MonitoringError, NoDataError) as error:
             fail(str(error), code=EXIT_ERROR)
         print_summary(console, outcome.report, outcome.folder, outcome.run_id)
         if outcome.report["drifted"]:
