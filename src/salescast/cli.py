@@ -9,11 +9,12 @@ import typer
 
 from salescast import __version__
 from salescast.bench.cli import register as register_bench
-from salescast.cli_common import console, fail, is_loopback, settings_with
+from salescast.cli_common import console, fail, is_loopback, set_verbose, settings_with
 from salescast.dashboard.cli import register as register_dashboard
 from salescast.forecast.cli import register as register_forecast
 from salescast.lifecycle.cli import register as register_lifecycle
 from salescast.monitoring.cli import register as register_monitoring
+from salescast.serving.cli import register as register_serving
 
 app = typer.Typer(help="salescast: sales ingestion, forecasting and model lifecycle.", no_args_is_help=True)
 generate_app = typer.Typer(help="Write synthetic data sets with known structure.", no_args_is_help=True)
@@ -29,8 +30,12 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Show the version."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Show the libraries' log records (INFO, or SALESCAST_LOG_LEVEL)."
+    ),
 ) -> None:
     """salescast command line."""
+    set_verbose(verbose)
 
 
 def _export_settings(settings) -> None:
@@ -157,5 +162,12 @@ def generate_vegetables(
     console.print(f"[green]Wrote[/green] {out}: {summary}")
 
 
-for register in (register_forecast, register_lifecycle, register_bench, register_monitoring, register_dashboard):
+for register in (
+    register_forecast,
+    register_lifecycle,
+    register_serving,
+    register_bench,
+    register_monitoring,
+    register_dashboard,
+):
     register(app, generate_app)

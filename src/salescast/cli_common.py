@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import sys
+import warnings
 from typing import NoReturn
 
 import typer
@@ -17,6 +19,32 @@ from rich.console import Console
 
 console = Console()
 error_console = Console(stderr=True, style="bold red")
+_verbosity = {"verbose": False}
+
+
+def set_verbose(verbose: bool) -> None:
+    """Remember ``salescast --verbose`` for :func:`configure_cli_logging`."""
+    _verbosity["verbose"] = verbose
+
+
+def configure_cli_logging(settings) -> None:
+    """The logging of a command: warnings only, unless ``--verbose`` (then ``SALESCAST_LOG_LEVEL``, INFO by default).
+
+    A command reports through its own tables and messages; the INFO records of MLflow, matplotlib,
+    Alembic or our own packages would be mixed into them. MLflow installs its own handler at import,
+    so its level is set through ``MLFLOW_LOGGING_LEVEL`` before it is imported.
+    """
+    from salescast.logging_config import configure_logging
+
+    verbose = _verbosity["verbose"]
+    level = settings.log_level if verbose else "WARNING"
+    configure_logging(level)
+    if not verbose:
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        # Libraries' deprecation notices are for their users' developers, not for this command's user.
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(mlflow|pydantic|sqlalchemy|alembic)\b.*")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -55,6 +83,9 @@ def is_loopback(host: str) -> bool:
 # (module, exception class) of the errors whose message is the whole story for a user.
 _USER_ERRORS = (
     ("salescast.lifecycle.sources", "PipelineConfigError"),
+    ("salescast.lifecycle.sources", "SourceMismatchError"),
+    ("salescast.lifecycle.registry", "RegistryError"),
+    ("salescast.frame_files", "OutputFormatError"),
     ("salescast.lifecycle.validation", "SalesValidationError"),
     ("salescast.lifecycle.months", "MissingMonthsError"),
     ("salescast.lifecycle.months", "MonthFormatError"),
@@ -95,3 +126,13 @@ def compact_table(title: str, columns: list[tuple[str, str]]):
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=True)
     return table
+
+
+def progress_bar(*, bar: bool = True):
+    """The Rich progress display of a command that takes more than a second (it vanishes when done)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        [TextColumn("{task.description}"), BarColumn()] if bar else [SpinnerColumn(), TextColumn("{task.description}")]
+    )
+    return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)

@@ -50,10 +50,11 @@ class Settings(BaseSettings):
         min_length=1,
         description="MLflow experiment holding the monthly training runs.",
     )
-    registered_model_name: str = Field(
-        default="salescast-forecaster",
+    registered_model_name: str | None = Field(
+        default=None,
         min_length=1,
-        description="MLflow registered model whose versions the monthly job creates (aliases champion/challenger).",
+        description="MLflow registered model of every pipeline (aliases champion/challenger); unset: each pipeline "
+        "has its own, named by pipeline.yaml's `name:` or the file's stem (salescast-forecaster without a file).",
     )
     pipeline_config: Path | None = Field(
         default=None,

@@ -39,7 +39,7 @@ def test_posted_sales_train_a_registered_version(tmp_path, sqlite_url, mlflow_se
         run_training_job(config, mlflow_settings, test_month=parse_month("2023-01"), dry_run=True)
     assert result.job_plan.items == 3 and result.job_plan.rows_test == 3
     client = store_client(mlflow_settings)
-    version = client.get_model_version("salescast-forecaster", result.version)
+    version = client.get_model_version("pipeline", result.version)
     assert version.tags["test_month"] == "2022-12"
     assert version.tags["decision"] in {"promoted", "kept"}
     assert client.get_run(result.run_id).data.params["source"] == "database"

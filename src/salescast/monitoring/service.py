@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from salescast.lifecycle.months import format_month, parse_month
-from salescast.lifecycle.sources import PipelineConfig
+from salescast.lifecycle.sources import PipelineConfig, registered_model_name
 from salescast.monitoring.data_drift import data_drift
 from salescast.monitoring.drift import DriftThresholds
 from salescast.monitoring.performance import month_performance, performance_drift, scored_months
@@ -65,7 +65,7 @@ def run_monitoring(
             f"no complete sales for {format_month(month)} in {snapshot.description}; "
             f"the latest complete month is {format_month(snapshot.last_month)}"
         )
-    holder = ChampionHolder(settings)
+    holder = ChampionHolder(settings, registered_model_name(config, settings))
     holder.refresh()
     champion = holder.champion
     thresholds = thresholds_from(settings)

@@ -51,7 +51,7 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     report = json.loads((folder / "report.json").read_text())
     assert set(report) == CONTRACT_KEYS
     assert report["month"] == "2022-12" and report["drifted"] is False and report["retrained"] is None
-    assert report["champion"] == {"name": "salescast-forecaster", "version": "1", "training_month": "2022-09"}
+    assert report["champion"] == {"name": "pipeline", "version": "1", "training_month": "2022-09"}
     assert report["thresholds"]["psi"] == 0.2 and report["thresholds"]["ks_pvalue"] == 0.01
     assert all(set(row) == DRIFT_KEYS for row in report["data_drift"])
     assert [row["kind"] for row in report["data_drift"]][-2:] == ["target", "prediction"]
@@ -80,7 +80,7 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert {"sales", "last_month"} <= flagged and report["drifted"] is True
     assert report["retrained"]["version"] == "2"
     assert report["retrained"]["decision"] in {"promoted", "kept"}
-    assert client.get_model_version("salescast-forecaster", "2").tags["test_month"] == "2022-12"
+    assert client.get_model_version("pipeline", "2").tags["test_month"] == "2022-12"
 
     wrong = monitor(tmp_path, mlflow_settings, "--month", "2030-01")
     assert wrong.exit_code == 2 and "latest complete month is 2022-12" in wrong.output
