@@ -28,7 +28,8 @@ import pandas as pd
 
 from salescast.forecast.catalog import SOURCES
 from salescast.lifecycle.months import MonthFormatError, format_month, parse_month, shift_month
-from salescast.serving.champion import Champion, ChampionHolder
+from salescast.lifecycle.sources import SourceMismatchError, check_same_source
+from salescast.serving.champion import Champion, ChampionHolder, ChampionSourceError
 from salescast.serving.data import CatalogSnapshot, ServingData
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class _Cache:
     last_month: pd.Timestamp
     items_by_text: dict[str, Any]
     first_month: pd.Timestamp
+    source_problem: str | None = None  # why the champion must not forecast this source (another source)
     months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
     paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
 
@@ -137,10 +139,11 @@ class ForecastService:
                 if cache is None or cache.key != key:
                     cache = self._new_cache(key, champion, snapshot)
                     self._cache = cache
+        if cache.source_problem:
+            raise ChampionSourceError(cache.source_problem)
         return champion, cache
 
-    @staticmethod
-    def _new_cache(key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
+    def _new_cache(self, key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
         catalog = with_champion_context(snapshot.catalog, champion)
         items = catalog.items()
         return _Cache(
@@ -149,12 +152,35 @@ class ForecastService:
             last_month=snapshot.last_month,
             items_by_text={str(item): item for item in items},
             first_month=catalog.months()[0],
+            source_problem=self._source_problem(champion, snapshot),
         )
 
+    def _source_problem(self, champion: Champion, snapshot: CatalogSnapshot) -> str | None:
+        """Why ``champion`` must not forecast the snapshot's source (trained on another one), or None."""
+        try:
+            current = self.data.identity(snapshot.catalog.items())
+            check_same_source(champion.source, current, model=champion.name, version=champion.version)
+        except SourceMismatchError as error:
+            logger.error("not serving %s v%s: %s", champion.name, champion.version, error)
+            return f"the champion does not serve this source: {error}"
+        return None
+
+    def source_problem(self) -> str | None:
+        """Why the served champion is refused on this source (for ``/health``), None when it is not refused."""
+        cache = self._cache
+        champion = self.champions.champion
+        if cache is None or champion is None or cache.key[1] != champion.version:
+            return None
+        return cache.source_problem
+
     def _item(self, cache: _Cache, item_text: str | None):
+        """The catalog's item for ``item_text``: as written, else as ingestion would resolve the name."""
         if item_text is None:
             return None
         item = cache.items_by_text.get(str(item_text).strip())
+        if item is None:
+            resolved = self.data.resolve_item_name(str(item_text))  # "Tomate" → "tomato", as ingestion does
+            item = cache.items_by_text.get(resolved) if resolved is not None else None
         if item is None:
             known = ", ".join(list(cache.items_by_text)[:10])
             more = "…" if len(cache.items_by_text) > 10 else ""
@@ -185,11 +211,7 @@ class ForecastService:
             )
         ahead = months_between(cache.last_month, month)
         if ahead > 1:
-            raise ForecastRequestError(
-                f"{format_month(month)} is {ahead} months after the latest complete month "
-                f"{format_month(cache.last_month)}: one-month-ahead forecasts need the month before; "
-                f"ask GET /forecast?item_id=…&horizon={ahead} for a recursive forecast"
-            )
+            raise ForecastRequestError(self._too_far_ahead(month, cache.last_month, ahead))
         predictions = cache.months.get(month)
         if predictions is None:
             with self._lock:
@@ -203,6 +225,20 @@ class ForecastService:
                 raise ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
             return self._rows([(text, item, predictions[item])], champion.version)
         return self._rows(((text, key, value) for key, value in predictions.items()), champion.version)
+
+    def _too_far_ahead(self, month: pd.Timestamp, last_month: pd.Timestamp, ahead: int) -> str:
+        """The 422 detail for a month after the next one: suggest the horizon only when it is allowed."""
+        text = (
+            f"{format_month(month)} is {ahead} months after the latest complete month {format_month(last_month)}: "
+            "one-month-ahead forecasts need the month before"
+        )
+        if ahead <= self.max_horizon:
+            return f"{text}; ask GET /forecast?item_id=…&horizon={ahead} for a recursive forecast"
+        return (
+            f"{text}, and it is beyond the largest horizon ({self.max_horizon} months, "
+            "SALESCAST_FORECAST_MAX_HORIZON): the furthest month that can be forecast is "
+            f"{format_month(shift_month(last_month, self.max_horizon))}"
+        )
 
     @staticmethod
     def _predict_month(champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
@@ -244,4 +280,7 @@ class ForecastService:
         champion = self.champions.champion
         if champion is None:
             return {"status": "unavailable", "detail": self.champions.status}
+        problem = self.source_problem()
+        if problem:
+            return {"status": "source mismatch", "detail": problem, **champion.describe()}
         return {"status": "ok", **champion.describe()}
