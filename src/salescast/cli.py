@@ -9,7 +9,7 @@ import typer
 
 from salescast import __version__
 from salescast.bench.cli import register as register_bench
-from salescast.cli_common import console, fail, is_loopback, set_verbose, settings_with
+from salescast.cli_common import console, fail, is_loopback, progress_bar, set_verbose, settings_with
 from salescast.dashboard.cli import register as register_dashboard
 from salescast.forecast.cli import register as register_forecast
 from salescast.lifecycle.cli import register as register_lifecycle
@@ -106,45 +106,46 @@ def import_sales(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV: year_week,vegetable,sales"),
     database_url: str | None = typer.Option(None, help="SQLAlchemy URL (default: SQLite under ./data/)."),
     batch_size: int = typer.Option(1000, min=1, max=20000, help="Rows per transaction."),
+    sum_over: list[str] = typer.Option(
+        [], "--sum-over", help="An extra column whose rows are added up per week and vegetable (e.g. store)."
+    ),
 ) -> None:
     """Bulk-load a weekly sales CSV through the same validation as POST /post_sales."""
-    from rich.progress import Progress
     from rich.table import Table
 
-    from salescast.ingest.csv_import import CsvFormatError, read_sales_csv
+    from salescast.ingest.csv_import import CsvFormatError, import_sales_rows, read_sales_rows
     from salescast.ingest.service import IngestService
     from salescast.ingest.store import open_store
 
     settings = settings_with(database_url=database_url)
     try:
-        rows = read_sales_csv(file)
+        rows = read_sales_rows(file, sum_over)  # header errors before the database is opened
     except CsvFormatError as error:
         fail(str(error))
     store = open_store(settings)
     store.migrate()
     service = IngestService(store)
-    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
-    rejected_lines: list[tuple[int, list[str]]] = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"Importing {file.name}", total=len(rows))
-        for start in range(0, len(rows), batch_size):
-            result = service.post_sales(rows[start : start + batch_size])
-            for name in totals:
-                totals[name] += getattr(result, name)
-            # +2: one for the header line, one because CSV lines count from 1.
-            rejected_lines += [(start + error.index + 2, error.reasons) for error in result.errors]
-            progress.advance(task, min(batch_size, len(rows) - start))
-    service.close()
-    summary = Table(title=f"Imported {file}")
-    for name in ("rows", *totals):
-        summary.add_column(name, justify="right")
-    summary.add_row(str(len(rows)), *(str(value) for value in totals.values()))
-    console.print(summary)
-    if rejected_lines:
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task(f"Importing {file.name}", total=len(rows))
+            summary = import_sales_rows(
+                service, rows, batch_size=batch_size, on_rows=lambda count: progress.advance(task, count)
+            )
+    finally:
+        service.close()
+    counts = summary.counts()
+    if not sum_over:
+        counts.pop("summed")
+    table = Table(title=f"Imported {file}", caption=" + ".join(list(counts)[1:]) + " = rows")
+    for name in counts:
+        table.add_column(name.replace("duplicates", "duplicates in file"), justify="right")
+    table.add_row(*(str(value) for value in counts.values()))
+    console.print(table)
+    if summary.rejected_lines:
         details = Table(title="Rejected rows (first 20)")
         details.add_column("line", justify="right")
         details.add_column("reasons")
-        for line, reasons in rejected_lines[:20]:
+        for line, reasons in summary.rejected_lines[:20]:
             details.add_row(str(line), "; ".join(reasons))
         console.print(details)
 
