@@ -27,11 +27,16 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
     )  # fmt: skip
     for row in report["data_drift"]:
         flag = "[bold red]yes[/bold red]" if row["drifted"] else "[green]no[/green]"
+        if row.get("note"):
+            flag = "[yellow]n/a[/yellow]"  # too few rows for PSI: the note below says how many
         table.add_row(
             row["name"], row["kind"][:4], _number(row["psi"]), _number(row["ks_statistic"]), _number(row["ks_pvalue"]),
             f"{row['reference_rows']}/{row['current_rows']}", flag,
         )  # fmt: skip
     console.print(table)
+    for row in report["data_drift"]:
+        if row.get("note"):
+            console.print(f"{row['name']}: {row['note']}", markup=False, highlight=False)
     if report["performance"]:
         names = ("month", "champion RMSE", "baseline RMSE", "champion MAE", "baseline MAE", "rows")
         performance = compact_table(
@@ -47,8 +52,14 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
         console.print(f"[yellow]Nothing to monitor: {report['performance_drift']['reason']}[/yellow]")
     verdict = report["performance_drift"]
     console.print(f"Performance: {'[bold red]drift[/bold red]' if verdict['drifted'] else 'ok'} — {verdict['reason']}")
-    if report["retrained"]:
-        console.print(f"Retrained: version {report['retrained']['version']}, {report['retrained']['decision']}")
+    retrained = report["retrained"]
+    if retrained:
+        reason = retrained.get("reason")
+        console.print(
+            f"Retrained: version {retrained['version']}, {retrained['decision']}" + (f" — {reason}" if reason else ""),
+            markup=False,
+            highlight=False,
+        )
     color, text = ("bold red", "DRIFT DETECTED") if report["drifted"] else ("green", "no drift")
     console.print(
         f"[{color}]{text}[/{color}] — report {folder / 'report.html'}" + (f", MLflow run {run_id}" if run_id else "")

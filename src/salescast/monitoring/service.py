@@ -112,6 +112,7 @@ def run_monitoring(
 
 
 def _retrain(settings: Settings, config: PipelineConfig) -> dict[str, str | None]:
+    """Run the training job; ``version``, ``decision`` and the rule's ``reason`` (why it was kept or promoted)."""
     from salescast.lifecycle.job import run_training_job
 
     logger.info("drift detected: running the monthly training job")
@@ -119,4 +120,4 @@ def _retrain(settings: Settings, config: PipelineConfig) -> dict[str, str | None
     decision = result.decision or "undecided"
     if result.reused:
         decision = f"{decision} (reused: same data and config as version {result.version})"
-    return {"version": result.version, "decision": decision}
+    return {"version": result.version, "decision": decision, "reason": result.reason or ""}

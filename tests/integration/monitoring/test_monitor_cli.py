@@ -19,7 +19,7 @@ CONTRACT_KEYS = {
     "month", "created_at", "champion", "thresholds", "data_drift", "performance", "performance_drift", "drifted",
     "retrained",
 }  # fmt: skip
-DRIFT_KEYS = {"name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted"}
+DRIFT_KEYS = {"name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted", "note"}
 
 
 @pytest.fixture
@@ -80,6 +80,9 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert {"sales", "last_month"} <= flagged and report["drifted"] is True
     assert report["retrained"]["version"] == "2"
     assert report["retrained"]["decision"] in {"promoted", "kept"}
+    # The decision comes with the rule's reason, in the report and on the screen ("kept" alone said nothing).
+    reason = report["retrained"]["reason"]
+    assert reason.startswith(("promoted", "kept", "first champion")) and reason in " ".join(drifted.output.split())
     assert client.get_model_version("pipeline", "2").tags["test_month"] == "2022-12"
 
     wrong = monitor(tmp_path, mlflow_settings, "--month", "2030-01")
