@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 import platform
 import subprocess
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[3] / "benchmarks"
 LOCUSTFILE = BENCHMARKS_DIR / "locustfile.py"
+WARM_UP_TIMEOUT_S = 120.0
+WARM_UP_ROW = {"year_week": 202001, "vegetable": "tomato", "sales": 1.0}
 BENCH_SCHEMA = "salescast_bench"
 PERCENTILES = ("50%", "95%", "99%")
 
@@ -117,22 +120,36 @@ def _process_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def _read_stats(csv_prefix: Path) -> tuple[list[EndpointStats], EndpointStats]:
-    rows = list(csv.DictReader(open(f"{csv_prefix}_stats.csv", newline="")))  # noqa: SIM115 - read at once
-    parsed = [
-        EndpointStats(
-            name=row["Name"],
-            requests=int(row["Request Count"]),
-            failures=int(row["Failure Count"]),
-            requests_per_s=round(float(row["Requests/s"]), 1),
-            p50_ms=float(row["50%"] if row["50%"] != "N/A" else "nan"),
-            p95_ms=float(row["95%"] if row["95%"] != "N/A" else "nan"),
-            p99_ms=float(row["99%"] if row["99%"] != "N/A" else "nan"),
+def _read_stats(json_path: Path) -> tuple[list[EndpointStats], EndpointStats]:
+    """Per-endpoint and aggregated statistics from Locust's final JSON (``--json-file``).
+
+    Not from its CSV: Locust rewrites the CSV every few seconds from a greenlet that users with no wait
+    time can starve, so on a busy machine a short run's CSV may still hold zero requests at exit.
+    """
+    from locust.stats import StatsEntry
+
+    entries = []
+    for data in orjson.loads(json_path.read_bytes()):
+        entry = StatsEntry.unserialize(data, None)
+        entry.response_times = {int(float(ms)): count for ms, count in entry.response_times.items()}
+        entries.append(entry)
+    total = StatsEntry(None, "Aggregated", "")
+    for entry in entries:
+        total.extend(entry)
+    span = (total.last_request_timestamp or 0) - (total.start_time or 0)
+
+    def stats(entry: StatsEntry) -> EndpointStats:
+        return EndpointStats(
+            name=entry.name,
+            requests=entry.num_requests,
+            failures=entry.num_failures,
+            requests_per_s=round(entry.num_requests / span, 1) if span > 0 else 0.0,
+            **{f"p{percent}_ms": float(entry.get_response_time_percentile(percent / 100)) for percent in (50, 95, 99)},
         )
-        for row in rows
-    ]
-    total = next(stats for stats in parsed if stats.name == "Aggregated")
-    return [stats for stats in parsed if stats.name != "Aggregated"], total
+
+    if not entries:
+        return [], EndpointStats("Aggregated", 0, 0, 0.0, math.nan, math.nan, math.nan)
+    return [stats(entry) for entry in entries], stats(total)
 
 
 def _failure_sample(csv_prefix: Path, limit: int = 5) -> list[str]:
@@ -154,7 +171,8 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
         "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s",
-        "--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5",
+        "--csv", str(csv_prefix), "--json-file", str(csv_prefix), "--only-summary", "--loglevel", "WARNING",
+        "--stop-timeout", "5",
     ]  # fmt: skip
     server_cpu_before = _process_tree_cpu_seconds(server_pid)
     with (work_dir / f"{label}-locust.log").open("wb") as log:
@@ -162,10 +180,10 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
         _, status, usage = os.wait4(locust.pid, 0)
     locust.returncode = os.waitstatus_to_exitcode(status)
     server_cpu = _process_tree_cpu_seconds(server_pid) - server_cpu_before
-    if not Path(f"{csv_prefix}_stats.csv").exists():
+    if not Path(f"{csv_prefix}.json").exists():
         log_tail = (work_dir / f"{label}-locust.log").read_text()[-2000:]
         raise BenchmarkError(f"locust exited with {locust.returncode} and wrote no statistics:\n{log_tail}")
-    endpoints, total = _read_stats(csv_prefix)
+    endpoints, total = _read_stats(Path(f"{csv_prefix}.json"))
     return LoadResult(
         endpoints=endpoints,
         total=total,
@@ -173,6 +191,18 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
         locust_cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
         failures_sample=_failure_sample(csv_prefix),
     )
+
+
+def warm_up(url: str) -> None:
+    """One request to each route before the timed run, with a generous timeout.
+
+    The first requests pay one-off costs (the writer's first commit, the read caches' first fill, lazy
+    imports): on a busy machine they could outlast a short timed run and leave it with no request at all.
+    """
+    with httpx.Client(base_url=url, timeout=WARM_UP_TIMEOUT_S) as client:
+        client.post("/post_sales", json=[WARM_UP_ROW]).raise_for_status()
+        for path in ("/get_raw_sales", "/get_monthly_sales", "/get_monthly_sales?remove_outliers=true"):
+            client.get(path).raise_for_status()
 
 
 def check_nothing_lost(url: str, acknowledged_path: Path) -> dict:
@@ -215,6 +245,7 @@ class IngestBenchmark:
     results_dir: Path = BENCHMARKS_DIR / "results"
 
     def _load(self, server: ServerProcess, work_dir: Path, label: str, acknowledged_path: Path | None = None):
+        warm_up(server.url)
         return run_locust(
             server.url,
             server.process.pid,
