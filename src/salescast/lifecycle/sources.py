@@ -383,6 +383,8 @@ def _load_csv(source: CsvSource) -> SourceData:
     if missing:
         raise PipelineConfigError(f"csv source: file(s) not found: {', '.join(missing)}")
     frames = {name: _read_table(name, Path(path)) for name, path in source.data.items()}
+    for name, frame in frames.items():
+        logger.info("read %s: %d rows from %s", name, len(frame), source.data[name])
     complete = None
     if "year_week" in frames["sales"].columns and "dates" not in frames["sales"].columns:
         frames["sales"], complete = monthly_from_weekly(frames["sales"], where=f"sales {source.data['sales']}")

@@ -76,3 +76,30 @@ def test_a_misspelt_sqlite_path_is_an_error_and_creates_no_database(tmp_path):
     text = "".join(result.output.split())
     assert "doesnotexist" in text and "checkthepath" in text
     assert not missing.exists()
+
+
+def test_a_missing_config_shows_the_example_literally(tmp_path):
+    result = CliRunner().invoke(app, ["train", "--config", str(tmp_path / "pipeline.yaml")])
+    assert result.exit_code == 1
+    # Rich markup used to swallow "[last_month, ...]", printing an empty "features:".
+    assert "features: [last_month, same_month_last_year, last_year_average]" in result.output
+
+
+def test_dry_run_refuses_a_feature_whose_table_is_not_configured(tmp_path):
+    write_monthly_sales(tmp_path / "sales.csv", items=2)
+    config = write_pipeline(
+        tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "sales.csv"}}, features=["last_month", "price"]
+    )
+    result = CliRunner().invoke(app, ["train", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 1
+    assert "Dry run: data valid" not in result.output and "price" in result.output
+
+
+def test_library_info_logs_stay_out_of_the_output_unless_verbose(tmp_path):
+    write_monthly_sales(tmp_path / "sales.csv", items=2)
+    config = write_pipeline(tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "sales.csv"}})
+    quiet = CliRunner().invoke(app, ["train", "--config", str(config), "--dry-run"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "Dry run: data valid" in quiet.output and "| INFO |" not in quiet.output
+    verbose = CliRunner().invoke(app, ["--verbose", "train", "--config", str(config), "--dry-run"])
+    assert verbose.exit_code == 0 and "| INFO | salescast.lifecycle.sources | read sales: " in verbose.output
