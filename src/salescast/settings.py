@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         "(POST /admin/reload_model still reloads).",
     )
     forecast_max_horizon: int = Field(default=24, ge=1, le=120, description="Largest horizon GET /forecast accepts.")
+    forecast_active_months: int = Field(
+        default=12,
+        ge=0,
+        description="An item without a sale in this many months before the month forecast is discontinued: not "
+        "forecast (0: every item with any sale before it).",
+    )
     reports_dir: Path = Field(default=Path("reports"), description="Folder of the monitoring reports.")
     drift_psi_threshold: float = Field(default=0.2, gt=0, description="A distribution drifted when PSI exceeds this…")
     drift_ks_pvalue: float = Field(

@@ -117,7 +117,7 @@ def forecasting_service(settings: Settings, store=None):
     pipeline = resolve_pipeline_config(None, settings)
     data = ServingData(settings, pipeline.source, store=store)
     champions = ChampionHolder(settings, registered_model_name(pipeline, settings))
-    return ForecastService(champions, data, settings.forecast_max_horizon)
+    return ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
 
 
 def horizon_frame(rows: list[dict]) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def batch_forecast(
     until = shift_month(from_month, -1) if from_month is not None else None
     data = ServingData(settings, pipeline.source, until=until)
     try:
-        service = ForecastService(champions, data, settings.forecast_max_horizon)
+        service = ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
         snapshot = data.snapshot()
         on_stage(f"forecasting {horizon} months after {format_month(snapshot.last_month)}")
         rows = service.horizon_forecast(None, horizon)

@@ -119,10 +119,14 @@ class ForecastService:
     """What ``GET /forecast`` calls. Raises ``NoChampionError`` (503), :class:`UnknownItemError` (404),
     :class:`ForecastRequestError` (422) and ``NoDataError`` (503)."""
 
-    def __init__(self, champions: ChampionHolder, data: ServingData, max_horizon: int = 24) -> None:
+    def __init__(
+        self, champions: ChampionHolder, data: ServingData, max_horizon: int = 24, active_months: int = 12
+    ) -> None:
+        """``active_months``: items without a sale in that many months before a forecast month are not forecast."""
         self.champions = champions
         self.data = data
         self.max_horizon = max_horizon
+        self.active_months = active_months
         self._cache: _Cache | None = None
         self._lock = threading.Lock()
 
@@ -222,7 +226,7 @@ class ForecastService:
         text = format_month(month)
         if item is not None:
             if item not in predictions:
-                raise ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
+                raise self._not_forecast(cache, item, item_text, month)
             return self._rows([(text, item, predictions[item])], champion.version)
         return self._rows(((text, key, value) for key, value in predictions.items()), champion.version)
 
@@ -240,10 +244,29 @@ class ForecastService:
             f"{format_month(shift_month(last_month, self.max_horizon))}"
         )
 
-    @staticmethod
-    def _predict_month(champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+    def _active_items(self, cache: _Cache, month: pd.Timestamp) -> list:
+        """Items with a sale in the ``active_months`` before ``month`` (any sale before it when 0): the others are
+        discontinued, and forecasting their last sale forever would be a guess."""
         sales = cache.catalog.sales
-        items = sorted(sales.loc[sales["dates"] < month, "item_id"].unique().tolist())
+        recent = sales["dates"] < month
+        if self.active_months:
+            recent &= sales["dates"] >= shift_month(month, -self.active_months)
+        return sorted(sales.loc[recent, "item_id"].unique().tolist())
+
+    def _not_forecast(self, cache: _Cache, item, item_text: str, month: pd.Timestamp) -> ForecastRequestError:
+        """Why ``item`` gets no forecast for ``month``: no sales before it, or none recently (discontinued)."""
+        sales = cache.catalog.sales
+        before = sales.loc[(sales["item_id"] == item) & (sales["dates"] < month), "dates"]
+        text = format_month(month)
+        if before.empty:
+            return ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
+        return ForecastRequestError(
+            f"item {item_text!r} has no sales in the {self.active_months} months before {text} (its last sale is "
+            f"{format_month(before.max())}): it is treated as discontinued (SALESCAST_FORECAST_ACTIVE_MONTHS)"
+        )
+
+    def _predict_month(self, champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+        items = self._active_items(cache, month)
         predicted = champion.forecaster.predict(cache.catalog, [month], items=items)
         predicted = predicted.sort_values("item_id")
         return dict(zip(predicted["item_id"].tolist(), predicted["prediction"].tolist(), strict=True))
@@ -259,6 +282,12 @@ class ForecastService:
             )
         champion, cache = self._state()
         item = self._item(cache, item_text)
+        first = shift_month(cache.last_month, 1)
+        active = self._active_items(cache, first)
+        if item is not None and item not in set(active):
+            raise self._not_forecast(cache, item, item_text, first)
+        if item is None and not active:
+            return []  # every item is discontinued
         key = ALL_ITEMS if item is None else item
         steps = cache.paths.get(key)
         if steps is None or len(steps) < horizon:
@@ -266,7 +295,8 @@ class ForecastService:
                 steps = cache.paths.get(key)
                 if steps is None or len(steps) < horizon:
                     catalog = cache.catalog if item is None else subset_items(cache.catalog, [item])
-                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon)
+                    items = active if item is None else [item]
+                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon, items)
                     steps = [
                         [(format_month(month), name, value) for name, value in zip(
                             group["item_id"].tolist(), group["prediction"].tolist(), strict=True)]

@@ -43,7 +43,7 @@ class ServingRuntime:
         # One registered model per pipeline: the API serves the champion of the pipeline it reads.
         champions = ChampionHolder(settings, registered_model_name(pipeline, settings))
         data = ServingData(settings, pipeline.source, store=store)
-        forecasts = ForecastService(champions, data, settings.forecast_max_horizon)
+        forecasts = ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
         watcher = ChampionWatcher(champions, settings.champion_poll_seconds).start() if watch else None
         return cls(champions, watcher, forecasts)
 

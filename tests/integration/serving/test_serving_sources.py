@@ -83,3 +83,30 @@ def test_database_champion_names_partial_months_and_far_months(mlflow_settings, 
         assert "the furthest month that can be forecast is 2024-12" in far
         near = client.get("/forecast", params={"month": "2023-05"}).json()["detail"]
         assert "horizon=5" in near
+
+
+def test_a_discontinued_item_is_not_forecast_and_asking_for_it_says_why(tmp_path, mlflow_settings):
+    frame = write_monthly_sales(tmp_path / "data" / "sales.csv", items=4)
+    # Item 4's last sale is June 2021: more than 12 months before January 2023, the first month forecast.
+    frame[(frame["item_id"] != 4) | (frame["dates"] <= "2021-06-01")].to_csv(
+        tmp_path / "data" / "sales.csv", index=False
+    )
+    pipeline = write_pipeline(tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
+    run_training_job(load_pipeline_config(pipeline), mlflow_settings, test_month=parse_month("2022-10"))
+    registry = ModelRegistry(store_client(mlflow_settings), "pipeline")
+    if registry.version_by_alias("champion") is None:
+        registry.promote("1", "serve it for this test", "tests@host")
+    with TestClient(create_app(serving(mlflow_settings, pipeline))) as client:
+        wait_for_champion(client, "1")
+        every = client.get("/forecast", params={"horizon": 2}).json()
+        assert sorted({row["item_id"] for row in every}) == [1, 2, 3] and len(every) == 6
+        assert sorted(row["item_id"] for row in client.get("/forecast", params={"month": "2023-01"}).json()) == [
+            1,
+            2,
+            3,
+        ]
+        asked = client.get("/forecast", params={"item_id": "4", "horizon": 2})
+        assert asked.status_code == 422
+        assert "no sales in the 12 months before 2023-01 (its last sale is 2021-06)" in asked.json()["detail"]
+        # Back when it still sold, it is forecast like any other item.
+        assert 4 in {row["item_id"] for row in client.get("/forecast", params={"month": "2021-07"}).json()}
