@@ -120,36 +120,46 @@ def _process_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def _percentile(response_times: dict[int, int], requests: int, percent: float) -> float:
+    """Locust's rule (``locust.stats.calculate_response_time_percentile``): the response time (ms, rounded as
+    Locust rounds them) within which ``percent`` of the requests finished."""
+    within = int(requests * percent)
+    counted = 0
+    for milliseconds in sorted(response_times, reverse=True):
+        counted += response_times[milliseconds]
+        if requests - counted <= within:
+            return float(milliseconds)
+    return math.nan
+
+
 def _read_stats(json_path: Path) -> tuple[list[EndpointStats], EndpointStats]:
     """Per-endpoint and aggregated statistics from Locust's final JSON (``--json-file``).
 
     Not from its CSV: Locust rewrites the CSV every few seconds from a greenlet that users with no wait
-    time can starve, so on a busy machine a short run's CSV may still hold zero requests at exit.
+    time can starve, so on a busy machine a short run's CSV may still hold zero requests at exit. Read
+    without importing Locust, whose import monkey-patches this process with gevent.
     """
-    from locust.stats import StatsEntry
+    entries = orjson.loads(json_path.read_bytes())
+    starts = [entry["start_time"] for entry in entries if entry.get("start_time")]
+    lasts = [entry["last_request_timestamp"] for entry in entries if entry.get("last_request_timestamp")]
+    span = max(lasts) - min(starts) if starts and lasts else 0.0
 
-    entries = []
-    for data in orjson.loads(json_path.read_bytes()):
-        entry = StatsEntry.unserialize(data, None)
-        entry.response_times = {int(float(ms)): count for ms, count in entry.response_times.items()}
-        entries.append(entry)
-    total = StatsEntry(None, "Aggregated", "")
-    for entry in entries:
-        total.extend(entry)
-    span = (total.last_request_timestamp or 0) - (total.start_time or 0)
-
-    def stats(entry: StatsEntry) -> EndpointStats:
+    def stats(name: str, group: list[dict]) -> EndpointStats:
+        times: dict[int, int] = defaultdict(int)
+        for entry in group:
+            for milliseconds, count in entry["response_times"].items():
+                times[int(float(milliseconds))] += count
+        requests = sum(entry["num_requests"] for entry in group)
+        timed = requests - sum(entry.get("num_none_requests", 0) for entry in group)
         return EndpointStats(
-            name=entry.name,
-            requests=entry.num_requests,
-            failures=entry.num_failures,
-            requests_per_s=round(entry.num_requests / span, 1) if span > 0 else 0.0,
-            **{f"p{percent}_ms": float(entry.get_response_time_percentile(percent / 100)) for percent in (50, 95, 99)},
+            name=name,
+            requests=requests,
+            failures=sum(entry["num_failures"] for entry in group),
+            requests_per_s=round(requests / span, 1) if span > 0 else 0.0,
+            **{f"p{percent}_ms": _percentile(times, timed, percent / 100) for percent in (50, 95, 99)},
         )
 
-    if not entries:
-        return [], EndpointStats("Aggregated", 0, 0, 0.0, math.nan, math.nan, math.nan)
-    return [stats(entry) for entry in entries], stats(total)
+    return [stats(entry["name"], [entry]) for entry in entries], stats("Aggregated", entries)
 
 
 def _failure_sample(csv_prefix: Path, limit: int = 5) -> list[str]:
