@@ -30,7 +30,14 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from salescast.lifecycle.job import Incumbent, JobResult, evaluate_month, prepare, run_training_job
+from salescast.lifecycle.job import (
+    Incumbent,
+    JobResult,
+    evaluate_month,
+    prepare,
+    run_training_job,
+    untrained_baselines,
+)
 from salescast.lifecycle.months import format_month, month_range
 from salescast.lifecycle.promotion import GATE_BASELINE, PROMOTED
 from salescast.lifecycle.registry import CHAMPION, ModelRegistry
@@ -138,7 +145,7 @@ def run_backtest(
     started = time.perf_counter()
     data = load_source(config.source, settings)  # read once, replayed month by month
     seconds = {"read": time.perf_counter() - started}
-    replay = _InPlaceReplay(config, settings) if in_place else _ScratchReplay(config, settings, store)
+    replay = _InPlaceReplay(config, settings) if in_place else _ScratchReplay(config, settings, store, months)
     outcomes: list[MonthOutcome] = []
     scored: list[pd.DataFrame] = []
     started = time.perf_counter()
@@ -242,7 +249,7 @@ class _ScratchReplay:
     creating a new SQLite store's tables take seconds), and the month runs are logged at the end.
     """
 
-    def __init__(self, config: PipelineConfig, settings: Settings, store: str | Path | None) -> None:
+    def __init__(self, config: PipelineConfig, settings: Settings, store: str | Path | None, months: list) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         uri = scratch_tracking_uri(store)
@@ -257,6 +264,8 @@ class _ScratchReplay:
         scratch = settings.model_copy(update={"mlflow_tracking_uri": uri, "mlflow_experiment": experiment})
         self.store = TrackingStore.for_pipeline(scratch, config)
         self.incumbent: Incumbent | None = None
+        self.months = months
+        self.baselines: dict[str, pd.DataFrame] | None = None  # every month's, computed at the first month
         self.records: list[tuple[str, dict, dict, dict]] = []  # (month, params, metrics, tags) per month
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backtest-mlflow")
         self._connection = self._executor.submit(self._connect)
@@ -269,7 +278,9 @@ class _ScratchReplay:
         job_plan, catalog = prepare(
             self.config, self.settings, test_month=month, window=window, skip_missing=skip_missing, data=data
         )
-        evaluation = evaluate_month(self.config, job_plan, catalog, self.incumbent)
+        if self.baselines is None:
+            self.baselines = untrained_baselines(self.config, job_plan.features, data.catalog, self.months)
+        evaluation = evaluate_month(self.config, job_plan, catalog, self.incumbent, baseline_predictions=self.baselines)
         version = str(len(self.records) + 1)
         decision = evaluation.decision
         outcome = _outcome(

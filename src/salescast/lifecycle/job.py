@@ -235,10 +235,33 @@ class MonthEvaluation:
     decision: PromotionDecision
 
 
+def untrained_baselines(config: PipelineConfig, features: list[str], catalog, months) -> dict[str, pd.DataFrame]:
+    """The predictions of the baselines that learn nothing (their value is a lag), for many months in one pass.
+
+    A backtest scores them on every month: computed once here, they are the same numbers as month by
+    month (each month's value reads only sales before it).
+    """
+    from salescast.forecast.models import MODELS
+
+    predictions = {}
+    for name in config.baselines:
+        if not MODELS[name].needs_training:
+            predictions[name] = _forecaster(name, config, features).fit(catalog, months[:1]).predict(catalog, months)
+    return predictions
+
+
 def evaluate_month(
-    config: PipelineConfig, job_plan: JobPlan, catalog, incumbent: Incumbent | None, on_step: Step = _noop
+    config: PipelineConfig,
+    job_plan: JobPlan,
+    catalog,
+    incumbent: Incumbent | None,
+    on_step: Step = _noop,
+    baseline_predictions: dict[str, pd.DataFrame] | None = None,
 ) -> MonthEvaluation:
-    """Train the candidate on the plan's months and judge it against the baselines and ``incumbent``."""
+    """Train the candidate on the plan's months and judge it against the baselines and ``incumbent``.
+
+    ``baseline_predictions``: baselines already predicted for this month (see :func:`untrained_baselines`).
+    """
     plan = job_plan.plan
     on_step(f"training {config.model} on {len(plan.train_months)} months")
     forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
@@ -251,11 +274,12 @@ def evaluate_month(
     on_step("scoring baselines")
     baselines = {}
     for name in config.baselines:
-        baseline = (
-            _forecaster(name, config, job_plan.features)
-            .fit(catalog, plan.train_months)
-            .predict(catalog, [plan.test_month])
-        )
+        known = (baseline_predictions or {}).get(name)
+        if known is not None:
+            baseline = known[known["dates"] == plan.test_month]
+        else:
+            fitted = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
+            baseline = fitted.predict(catalog, [plan.test_month])
         baselines[name] = _score(baseline, actual)
         scored = scored.merge(baseline.rename(columns={"prediction": name}), on=["dates", "item_id"], how="left")
 

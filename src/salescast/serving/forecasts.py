@@ -113,6 +113,7 @@ class _Cache:
     source_problem: str | None = None  # why the champion must not forecast this source (another source)
     months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
     paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
+    active: dict[pd.Timestamp, list] = field(default_factory=dict)  # items forecast for a month
 
 
 class ForecastService:
@@ -247,11 +248,14 @@ class ForecastService:
     def _active_items(self, cache: _Cache, month: pd.Timestamp) -> list:
         """Items with a sale in the ``active_months`` before ``month`` (any sale before it when 0): the others are
         discontinued, and forecasting their last sale forever would be a guess."""
-        sales = cache.catalog.sales
-        recent = sales["dates"] < month
-        if self.active_months:
-            recent &= sales["dates"] >= shift_month(month, -self.active_months)
-        return sorted(sales.loc[recent, "item_id"].unique().tolist())
+        items = cache.active.get(month)
+        if items is None:
+            sales = cache.catalog.sales
+            recent = sales["dates"] < month
+            if self.active_months:
+                recent &= sales["dates"] >= shift_month(month, -self.active_months)
+            items = cache.active[month] = sorted(sales.loc[recent, "item_id"].unique().tolist())
+        return items
 
     def _not_forecast(self, cache: _Cache, item, item_text: str, month: pd.Timestamp) -> ForecastRequestError:
         """Why ``item`` gets no forecast for ``month``: no sales before it, or none recently (discontinued)."""
@@ -284,7 +288,7 @@ class ForecastService:
         item = self._item(cache, item_text)
         first = shift_month(cache.last_month, 1)
         active = self._active_items(cache, first)
-        if item is not None and item not in set(active):
+        if item is not None and item not in cache.paths and item not in set(active):
             raise self._not_forecast(cache, item, item_text, first)
         if item is None and not active:
             return []  # every item is discontinued
