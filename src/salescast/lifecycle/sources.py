@@ -41,10 +41,10 @@ DEFAULT_CONFIG = Path("pipeline.yaml")
 DEFAULT_MODEL_NAME = "salescast-forecaster"  # the pipeline without a file: the ingestion database
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 GATE_AND_REPORTED_BASELINES = ("SameMonthLastYearSales", "PrevMonthSale", "ThreeMonthMean")
-EXAMPLE = """name: my-items                  # the registered model (default: the file's stem)
+EXAMPLE = """name: my-items                 # registered model (default: the file's stem)
 source:
   kind: csv                      # or: database
-  data: {sales: data/sales.csv}  # database: database_url (optional), remove_outliers (bool)
+  data: {sales: data/sales.csv}  # database: database_url, remove_outliers
 model: Ridge
 features: [last_month, same_month_last_year, last_year_average]
 lifecycle: {window: 3}"""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from salescast.cli_common import compact_table, console, fail, settings_with, user_errors
+from salescast.cli_common import compact_table, configure_cli_logging, console, fail, settings_with, user_errors
 
 EXIT_DRIFT = 1
 EXIT_ERROR = 2
@@ -80,18 +80,20 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         """Data, prediction and performance drift of the champion; exit 0 no drift, 1 drift, 2 error."""
         from salescast.lifecycle.months import parse_month
         from salescast.lifecycle.sources import resolve_pipeline_config
-        from salescast.logging_config import configure_logging
+
+        settings = settings_with()
+        configure_cli_logging(settings)
+        try:
+            monitored = parse_month(month) if month else None
+            pipeline = resolve_pipeline_config(config, settings)
+        except user_errors() as error:
+            fail(str(error), code=EXIT_ERROR)
         from salescast.monitoring.service import MonitoringError, run_monitoring
         from salescast.serving.data import NoDataError
 
-        settings = settings_with()
-        configure_logging(settings.log_level)
         try:
-            pipeline = resolve_pipeline_config(config, settings)
             with console.status("monitoring the champion"):
-                outcome = run_monitoring(
-                    settings, pipeline, month=parse_month(month) if month else None, retrain=retrain
-                )
+                outcome = run_monitoring(settings, pipeline, month=monitored, retrain=retrain)
         except (*user_errors(), MonitoringError, NoDataError) as error:
             fail(str(error), code=EXIT_ERROR)
         print_summary(console, outcome.report, outcome.folder, outcome.run_id)
