@@ -95,5 +95,5 @@ class FeedAndReaders(FastHttpUser):
 def _save_acknowledged(**_kwargs) -> None:
     path = os.environ.get("SALESCAST_BENCH_ACKED")
     if path:
-        with open(path, "wb") as handle:
+        with open(path, "ab") as handle:  # appended: the benchmark's warm-up post is already recorded there
             handle.writelines(orjson.dumps(write) + b"\n" for write in WRITES)

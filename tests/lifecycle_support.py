@@ -85,3 +85,18 @@ def weekly_rows(first_year: int = 2021, last_year: int = 2022) -> list[dict]:
                 season = 1 + 0.4 * math.sin(2 * math.pi * week / 52 + index)
                 rows.append({"year_week": year * 100 + week, "vegetable": name, "sales": round(level * season, 2)})
     return rows
+
+
+def fill_database(database_url: str, rows: list[dict] | None = None) -> None:
+    """Store ``rows`` (default :func:`weekly_rows`) through the ingestion service, as ``/post_sales`` would."""
+    from salescast.ingest.service import IngestService
+    from salescast.ingest.store import SalesStore
+
+    store = SalesStore(database_url)
+    store.migrate()
+    service = IngestService(store)
+    try:
+        result = service.post_sales(weekly_rows() if rows is None else rows)
+        assert result.rejected == 0, result.errors
+    finally:
+        service.close()

@@ -50,10 +50,11 @@ class Settings(BaseSettings):
         min_length=1,
         description="MLflow experiment holding the monthly training runs.",
     )
-    registered_model_name: str = Field(
-        default="salescast-forecaster",
+    registered_model_name: str | None = Field(
+        default=None,
         min_length=1,
-        description="MLflow registered model whose versions the monthly job creates (aliases champion/challenger).",
+        description="MLflow registered model of every pipeline (aliases champion/challenger); unset: each pipeline "
+        "has its own, named by pipeline.yaml's `name:` or the file's stem (salescast-forecaster without a file).",
     )
     pipeline_config: Path | None = Field(
         default=None,
@@ -67,6 +68,12 @@ class Settings(BaseSettings):
         "(POST /admin/reload_model still reloads).",
     )
     forecast_max_horizon: int = Field(default=24, ge=1, le=120, description="Largest horizon GET /forecast accepts.")
+    forecast_active_months: int = Field(
+        default=12,
+        ge=0,
+        description="An item without a sale in this many months before the month forecast is discontinued: not "
+        "forecast (0: every item with any sale before it).",
+    )
     reports_dir: Path = Field(default=Path("reports"), description="Folder of the monitoring reports.")
     drift_psi_threshold: float = Field(default=0.2, gt=0, description="A distribution drifted when PSI exceeds this…")
     drift_ks_pvalue: float = Field(

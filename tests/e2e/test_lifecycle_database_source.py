@@ -39,14 +39,14 @@ def test_posted_sales_train_a_registered_version(tmp_path, sqlite_url, mlflow_se
         run_training_job(config, mlflow_settings, test_month=parse_month("2023-01"), dry_run=True)
     assert result.job_plan.items == 3 and result.job_plan.rows_test == 3
     client = store_client(mlflow_settings)
-    version = client.get_model_version("salescast-forecaster", result.version)
+    version = client.get_model_version("pipeline", result.version)
     assert version.tags["test_month"] == "2022-12"
     # The posted weeks repeat every year, so last year's month is almost exact: Ridge (3 training months)
     # does not beat it, and the first version is registered but not promoted.
     assert float(version.tags["candidate_rmse"]) > 10 * float(version.tags["baseline_SameMonthLastYearSales_rmse"])
     assert (result.decision, version.tags["decision"]) == ("kept", "kept")
     assert version.tags["decision_reason"].startswith("no champion yet and does not beat SameMonthLastYearSales")
-    aliases = client.get_registered_model("salescast-forecaster").aliases
+    aliases = client.get_registered_model("pipeline").aliases
     assert {alias: str(number) for alias, number in aliases.items()} == {"challenger": result.version}
     assert client.get_run(result.run_id).data.params["source"] == "database"
     assert client.get_run(result.run_id).data.params["items"] == "3"

@@ -18,7 +18,7 @@ from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
-MODEL = "salescast-forecaster"
+MODEL = "pipeline"
 
 
 @pytest.mark.slow

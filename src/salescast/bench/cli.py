@@ -30,7 +30,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         from rich.table import Table
 
         from salescast.bench.ingest import BENCHMARKS_DIR, BenchmarkError, IngestBenchmark
-        from salescast.cli import console, fail
+        from salescast.cli_common import console, fail
 
         benchmark = IngestBenchmark(
             duration=duration,

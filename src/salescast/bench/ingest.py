@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[3] / "benchmarks"
 LOCUSTFILE = BENCHMARKS_DIR / "locustfile.py"
+WARM_UP_TIMEOUT_S = 120.0
+WARM_UP_ROW = {"year_week": 202001, "vegetable": "tomato", "sales": 1.0}
 BENCH_SCHEMA = "salescast_bench"
 PERCENTILES = ("50%", "95%", "99%")
 
@@ -119,22 +121,46 @@ def _process_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def _read_stats(csv_prefix: Path) -> tuple[list[EndpointStats], EndpointStats]:
-    rows = list(csv.DictReader(open(f"{csv_prefix}_stats.csv", newline="")))  # noqa: SIM115 - read at once
-    parsed = [
-        EndpointStats(
-            name=row["Name"],
-            requests=int(row["Request Count"]),
-            failures=int(row["Failure Count"]),
-            requests_per_s=round(float(row["Requests/s"]), 1),
-            p50_ms=float(row["50%"] if row["50%"] != "N/A" else "nan"),
-            p95_ms=float(row["95%"] if row["95%"] != "N/A" else "nan"),
-            p99_ms=float(row["99%"] if row["99%"] != "N/A" else "nan"),
+def _percentile(response_times: dict[int, int], requests: int, percent: float) -> float:
+    """Locust's rule (``locust.stats.calculate_response_time_percentile``): the response time (ms, rounded as
+    Locust rounds them) within which ``percent`` of the requests finished."""
+    within = int(requests * percent)
+    counted = 0
+    for milliseconds in sorted(response_times, reverse=True):
+        counted += response_times[milliseconds]
+        if requests - counted <= within:
+            return float(milliseconds)
+    return math.nan
+
+
+def _read_stats(json_path: Path) -> tuple[list[EndpointStats], EndpointStats]:
+    """Per-endpoint and aggregated statistics from Locust's final JSON (``--json-file``).
+
+    Not from its CSV: Locust rewrites the CSV every few seconds from a greenlet that users with no wait
+    time can starve, so on a busy machine a short run's CSV may still hold zero requests at exit. Read
+    without importing Locust, whose import monkey-patches this process with gevent.
+    """
+    entries = orjson.loads(json_path.read_bytes())
+    starts = [entry["start_time"] for entry in entries if entry.get("start_time")]
+    lasts = [entry["last_request_timestamp"] for entry in entries if entry.get("last_request_timestamp")]
+    span = max(lasts) - min(starts) if starts and lasts else 0.0
+
+    def stats(name: str, group: list[dict]) -> EndpointStats:
+        times: dict[int, int] = defaultdict(int)
+        for entry in group:
+            for milliseconds, count in entry["response_times"].items():
+                times[int(float(milliseconds))] += count
+        requests = sum(entry["num_requests"] for entry in group)
+        timed = requests - sum(entry.get("num_none_requests", 0) for entry in group)
+        return EndpointStats(
+            name=name,
+            requests=requests,
+            failures=sum(entry["num_failures"] for entry in group),
+            requests_per_s=round(requests / span, 1) if span > 0 else 0.0,
+            **{f"p{percent}_ms": _percentile(times, timed, percent / 100) for percent in (50, 95, 99)},
         )
-        for row in rows
-    ]
-    total = next(stats for stats in parsed if stats.name == "Aggregated")
-    return [stats for stats in parsed if stats.name != "Aggregated"], total
+
+    return [stats(entry["name"], [entry]) for entry in entries], stats("Aggregated", entries)
 
 
 def _failure_sample(csv_prefix: Path, limit: int = 5) -> list[str]:
@@ -156,7 +182,8 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
         "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s",
-        "--csv", str(csv_prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5",
+        "--csv", str(csv_prefix), "--json-file", str(csv_prefix), "--only-summary", "--loglevel", "WARNING",
+        "--stop-timeout", "5",
     ]  # fmt: skip
     server_cpu_before = _process_tree_cpu_seconds(server_pid)
     with (work_dir / f"{label}-locust.log").open("wb") as log:
@@ -164,10 +191,10 @@ def run_locust(url: str, server_pid: int, *, users: int, duration: int, rate: fl
         _, status, usage = os.wait4(locust.pid, 0)
     locust.returncode = os.waitstatus_to_exitcode(status)
     server_cpu = _process_tree_cpu_seconds(server_pid) - server_cpu_before
-    if not Path(f"{csv_prefix}_stats.csv").exists():
+    if not Path(f"{csv_prefix}.json").exists():
         log_tail = (work_dir / f"{label}-locust.log").read_text()[-2000:]
         raise BenchmarkError(f"locust exited with {locust.returncode} and wrote no statistics:\n{log_tail}")
-    endpoints, total = _read_stats(csv_prefix)
+    endpoints, total = _read_stats(Path(f"{csv_prefix}.json"))
     return LoadResult(
         endpoints=endpoints,
         total=total,
@@ -186,6 +213,25 @@ def possible_final_values(writes: list[tuple[float, float, float]]) -> set[float
     """
     last_sent_after_an_ack = max((sent for _, sent, acked in writes if acked != math.inf), default=-math.inf)
     return {sales for sales, _, acked in writes if acked >= last_sent_after_an_ack}
+
+
+def warm_up(url: str, acknowledged_path: Path | None = None) -> None:
+    """One request to each route before the timed run, with a generous timeout.
+
+    The first requests pay one-off costs (the writer's first commit, the read caches' first fill, lazy
+    imports): on a busy machine they could outlast a short timed run and leave it with no request at all.
+    The warm-up row is recorded in ``acknowledged_path`` like the load's posts, so the integrity check
+    knows it was posted.
+    """
+    with httpx.Client(base_url=url, timeout=WARM_UP_TIMEOUT_S) as client:
+        sent = time.monotonic()  # the locustfile's clock
+        client.post("/post_sales", json=[WARM_UP_ROW]).raise_for_status()
+        if acknowledged_path is not None:
+            record = [WARM_UP_ROW["year_week"], WARM_UP_ROW["vegetable"], WARM_UP_ROW["sales"], sent, time.monotonic()]
+            with acknowledged_path.open("ab") as file:
+                file.write(orjson.dumps(record) + b"\n")
+        for path in ("/get_raw_sales", "/get_monthly_sales", "/get_monthly_sales?remove_outliers=true"):
+            client.get(path).raise_for_status()
 
 
 def check_nothing_lost(url: str, acknowledged_path: Path) -> dict:
@@ -252,6 +298,7 @@ class IngestBenchmark:
     results_dir: Path = BENCHMARKS_DIR / "results"
 
     def _load(self, server: ServerProcess, work_dir: Path, label: str, acknowledged_path: Path | None = None):
+        warm_up(server.url, acknowledged_path)
         return run_locust(
             server.url,
             server.process.pid,

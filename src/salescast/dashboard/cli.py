@@ -62,16 +62,16 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Start the dashboard (sales, forecasts, models, drift) on http://HOST:PORT."""
-        from salescast.cli import _is_loopback, _settings_with, console
+        from salescast.cli_common import console, is_loopback, settings_with
 
-        settings = _settings_with(
+        settings = settings_with(
             database_url=database_url,
             mlflow_tracking_uri=mlflow_tracking_uri,
             reports_dir=reports_dir,
             pipeline_config=config,
         )
         environment = dashboard_environment(settings, os.environ)
-        if not _is_loopback(host):
+        if not is_loopback(host):
             console.print(f"[yellow]No login: anyone who reaches {host}:{port} sees the sales and the models.[/yellow]")
         console.print(f"Dashboard on http://{host}:{port} (Ctrl+C to stop)")
         sys.stdout.flush()

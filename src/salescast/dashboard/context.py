@@ -118,9 +118,12 @@ def unknown_names(key: str):
 
 
 def tracking_store(key: str):
+    """The MLflow store, holding the registered model of the pipeline the dashboard shows (as `monitor` picks it)."""
+    from salescast.lifecycle.sources import resolve_model_name
     from salescast.lifecycle.tracking import TrackingStore
 
-    return TrackingStore.from_settings(_settings(key))
+    settings = _settings(key)
+    return TrackingStore.from_settings(settings, resolve_model_name(None, settings))
 
 
 @st.cache_resource(show_spinner=False)

@@ -98,7 +98,7 @@ def forecasting_source(settings: Settings) -> CsvSource | DatabaseSource:
     ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` when present, else the settings' database.
     Set ``SALESCAST_PIPELINE_CONFIG`` for the API too and the dashboard shows what ``GET /forecast`` serves.
     """
-    from salescast.monitoring.cli import resolve_pipeline_config
+    from salescast.lifecycle.sources import resolve_pipeline_config
 
     return resolve_pipeline_config(None, settings).source
 
@@ -109,12 +109,15 @@ def forecasting_service(settings: Settings, store=None):
     ``store``: an open ingestion store to reuse for the settings' database. The champion is looked up
     by :meth:`refresh`-ing ``service.champions``; the data snapshot follows the source's version.
     """
+    from salescast.lifecycle.sources import registered_model_name, resolve_pipeline_config
     from salescast.serving.champion import ChampionHolder
     from salescast.serving.data import ServingData
     from salescast.serving.forecasts import ForecastService
 
-    data = ServingData(settings, forecasting_source(settings), store=store)
-    return ForecastService(ChampionHolder(settings), data, settings.forecast_max_horizon)
+    pipeline = resolve_pipeline_config(None, settings)
+    data = ServingData(settings, pipeline.source, store=store)
+    champions = ChampionHolder(settings, registered_model_name(pipeline, settings))
+    return ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
 
 
 def horizon_frame(rows: list[dict]) -> pd.DataFrame:

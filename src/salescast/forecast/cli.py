@@ -15,7 +15,7 @@ import typer
 def _read_config(path: Path) -> dict[str, Any]:
     import yaml
 
-    from salescast.cli import fail
+    from salescast.cli_common import fail
 
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -29,7 +29,7 @@ def _read_config(path: Path) -> dict[str, Any]:
 def _parse_assignments(assignments: list[str]) -> dict[str, Any]:
     import yaml
 
-    from salescast.cli import fail
+    from salescast.cli_common import fail
 
     values: dict[str, Any] = {}
     for item in assignments:
@@ -47,7 +47,7 @@ def predict(
     out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV to write: dates,item_id,prediction."),
 ) -> None:
     """Write one-month-ahead predictions for every (month ≥ start_test, item) of the sales file."""
-    from salescast.cli import console, fail
+    from salescast.cli_common import console, fail
     from salescast.forecast.pipeline import make_predictions
 
     settings = _read_config(config)
@@ -72,7 +72,7 @@ def evaluate(
     import orjson
     from rich.table import Table
 
-    from salescast.cli import console, fail
+    from salescast.cli_common import console, fail
     from salescast.forecast.evaluate import reference_table
 
     settings = _read_config(config)
@@ -124,7 +124,7 @@ def generate_sales(
     ),
 ) -> None:
     """Write monthly sales following the documented generative process, with its truth (truth.json, truth.csv)."""
-    from salescast.cli import console, fail
+    from salescast.cli_common import console, fail
     from salescast.forecast.generate import generate_sales_data
 
     options = _parse_assignments(param) | {"months": months, "start": start, "noise": noise}

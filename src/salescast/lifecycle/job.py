@@ -8,6 +8,9 @@ run and registers one model version whose tags hold the promotion decision.
 Idempotency: the fingerprint hashes every data row the job can see (all tables up to the end of the
 test month) with the model config and the month plan. A version with the same fingerprint already in
 the registry is returned as is — no new run, no new version.
+
+One registered model per pipeline: each version records the source it was trained on (kind, location,
+item set), and the job refuses to compare a candidate with a champion trained on another source.
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from salescast.lifecycle.months import (
 from salescast.lifecycle.promotion import GATE_BASELINE, PromotionDecision, decide_promotion
 from salescast.lifecycle.registry import CHAMPION, HistoryEntry, ModelRegistry, decision_tags
 from salescast.lifecycle.run_log import log_training_run
-from salescast.lifecycle.sources import PipelineConfig, SourceData, load_source
+from salescast.lifecycle.sources import (
+    PipelineConfig,
+    SourceData,
+    SourceIdentity,
+    check_same_source,
+    load_source,
+    source_identity,
+)
 from salescast.lifecycle.tracking import TrackingStore
 from salescast.lifecycle.validation import validate_monthly_sales
 from salescast.settings import Settings
@@ -55,6 +65,7 @@ class JobPlan:
     items: int
     first_month: pd.Timestamp
     fingerprint: str
+    source_identity: SourceIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class JobResult:
     champion_version: str | None = None
     reused: bool = False
     dry_run: bool = False
+    scored: pd.DataFrame | None = None  # the test month's rows (see MonthEvaluation.scored); None when reused
 
 
 def _noop(_: str) -> None:
@@ -87,10 +99,12 @@ def prepare(
     window: int | None = None,
     skip_missing: bool = False,
     data: SourceData | None = None,
+    check_features: bool = False,
 ) -> tuple[JobPlan, Any]:
     """Read and validate the data, plan the months; returns the plan and the catalog cut at the test month.
 
-    Raises ``SalesValidationError``, ``MissingMonthsError`` or ``MonthFormatError`` with the message to show.
+    Raises ``SalesValidationError``, ``MissingMonthsError``, ``MonthFormatError`` or ``ConfigError`` (a listed
+    feature whose table the source does not have) with the message to show.
     """
     data = data or load_source(config.source, settings)
     catalog = data.catalog
@@ -108,6 +122,8 @@ def prepare(
     catalog = catalog_until(catalog, plan.test_month)
     dates = catalog.sales["dates"]
     features = list(config.features) if config.features is not None else _default_features()
+    if check_features:  # a dry run trains nothing: computing the test month's features finds a missing table
+        _forecaster(config.model, config, features).feature_frame(catalog, [plan.test_month])
     job_plan = JobPlan(
         plan=plan,
         source=data.description,
@@ -120,6 +136,7 @@ def prepare(
         items=int(catalog.sales["item_id"].nunique()),
         first_month=min(months),
         fingerprint=fingerprint(catalog, config, plan),
+        source_identity=source_identity(config.source, settings, catalog.items()),
     )
     return job_plan, catalog
 
@@ -152,28 +169,129 @@ class ChampionEvaluation:
     metrics: dict[str, float] | None = None
     trained_on: list[str] = field(default_factory=list)
     error: str | None = None
+    predictions: pd.DataFrame | None = None
 
 
-def _evaluate_champion(registry: ModelRegistry, catalog, plan: MonthPlan, actual: pd.DataFrame):
-    """Load the champion's model and score it on the test month (no champion: an empty evaluation).
+@dataclass(frozen=True)
+class Incumbent:
+    """The champion a candidate is compared with: its version, training months and how to get its forecaster.
+
+    ``forecaster`` is called only when the comparison runs (loading a registered model takes a while).
+    """
+
+    version: str
+    trained_on: list[str]
+    forecaster: Callable[[], Any]
+
+
+def registry_incumbent(registry: ModelRegistry, champion) -> Incumbent | None:
+    """The registry's champion version (an MLflow ``ModelVersion``, or None) as an :class:`Incumbent`."""
+    if champion is None:
+        return None
+
+    def load():
+        import mlflow
+
+        return mlflow.pyfunc.load_model(f"models:/{registry.name}/{champion.version}").unwrap_python_model().forecaster
+
+    trained_on = [month for month in (champion.tags or {}).get("train_months", "").split(",") if month]
+    return Incumbent(str(champion.version), trained_on, load)
+
+
+def _evaluate_champion(incumbent: Incumbent | None, catalog, plan: MonthPlan, actual: pd.DataFrame):
+    """Score the incumbent on the test month (no incumbent: an empty evaluation).
 
     A champion that cannot run on this data (e.g. its features read a table the source no longer
-    has) is reported, not raised: the job still registers the new version, which is then kept.
+    has) is reported, not raised: the candidate is still recorded, and kept.
     """
-    import mlflow
-
-    champion = registry.version_by_alias(CHAMPION)
-    if champion is None:
+    if incumbent is None:
         return ChampionEvaluation()
-    version = str(champion.version)
-    trained_on = [month for month in champion.tags.get("train_months", "").split(",") if month]
     try:
-        model = mlflow.pyfunc.load_model(f"models:/{registry.name}@{CHAMPION}")
-        predictions = model.unwrap_python_model().forecaster.predict(catalog, [plan.test_month])
-        return ChampionEvaluation(version, _score(predictions, actual), trained_on)
+        predictions = incumbent.forecaster().predict(catalog, [plan.test_month])
+        return ChampionEvaluation(
+            incumbent.version, _score(predictions, actual), incumbent.trained_on, None, predictions
+        )
     except Exception as error:  # any failure of the old model is a fact to record, not a crash
-        logger.warning("champion v%s cannot be evaluated on %s: %s", version, format_month(plan.test_month), error)
-        return ChampionEvaluation(version, None, trained_on, f"{type(error).__name__}: {error}")
+        month = format_month(plan.test_month)
+        logger.warning("champion v%s cannot be evaluated on %s: %s", incumbent.version, month, error)
+        return ChampionEvaluation(incumbent.version, None, incumbent.trained_on, f"{type(error).__name__}: {error}")
+
+
+@dataclass(frozen=True)
+class MonthEvaluation:
+    """One test month judged: the fitted candidate, its scores, the baselines', the champion's, the decision.
+
+    ``scored`` has one row per (item) with actual sales in the test month: ``dates``, ``item_id``, ``sales``,
+    ``prediction`` (the candidate), one column per baseline, and ``champion`` (NaN without one).
+    """
+
+    forecaster: Any
+    features: pd.DataFrame
+    predictions: pd.DataFrame
+    scored: pd.DataFrame
+    metrics: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    champion: ChampionEvaluation
+    decision: PromotionDecision
+
+
+def untrained_baselines(config: PipelineConfig, features: list[str], catalog, months) -> dict[str, pd.DataFrame]:
+    """The predictions of the baselines that learn nothing (their value is a lag), for many months in one pass.
+
+    A backtest scores them on every month: computed once here, they are the same numbers as month by
+    month (each month's value reads only sales before it).
+    """
+    from salescast.forecast.models import MODELS
+
+    predictions = {}
+    for name in config.baselines:
+        if not MODELS[name].needs_training:
+            predictions[name] = _forecaster(name, config, features).fit(catalog, months[:1]).predict(catalog, months)
+    return predictions
+
+
+def evaluate_month(
+    config: PipelineConfig,
+    job_plan: JobPlan,
+    catalog,
+    incumbent: Incumbent | None,
+    on_step: Step = _noop,
+    baseline_predictions: dict[str, pd.DataFrame] | None = None,
+) -> MonthEvaluation:
+    """Train the candidate on the plan's months and judge it against the baselines and ``incumbent``.
+
+    ``baseline_predictions``: baselines already predicted for this month (see :func:`untrained_baselines`).
+    """
+    plan = job_plan.plan
+    on_step(f"training {config.model} on {len(plan.train_months)} months")
+    forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
+    features = forecaster.feature_frame(catalog, [plan.test_month])
+    actual = features[["dates", "item_id", "sales"]].dropna(subset=["sales"])
+    predictions = forecaster.predict(catalog, [plan.test_month])
+    metrics = _score(predictions, actual)
+    scored = actual.merge(predictions, on=["dates", "item_id"], how="left", validate="one_to_one")
+
+    on_step("scoring baselines")
+    baselines = {}
+    for name in config.baselines:
+        known = (baseline_predictions or {}).get(name)
+        if known is not None:
+            baseline = known[known["dates"] == plan.test_month]
+        else:
+            fitted = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
+            baseline = fitted.predict(catalog, [plan.test_month])
+        baselines[name] = _score(baseline, actual)
+        scored = scored.merge(baseline.rename(columns={"prediction": name}), on=["dates", "item_id"], how="left")
+
+    on_step("evaluating the champion on the same month")
+    champion = _evaluate_champion(incumbent, catalog, plan, actual)
+    champion_column = champion.predictions.rename(columns={"prediction": "champion"}) if champion.metrics else None
+    if champion_column is not None:
+        scored = scored.merge(champion_column, on=["dates", "item_id"], how="left")
+    else:
+        scored["champion"] = float("nan")
+    decision = _decide(metrics, baselines[GATE_BASELINE]["rmse"], champion, format_month(plan.test_month))
+    return MonthEvaluation(forecaster, features, predictions, scored, metrics, baselines, champion, decision)
 
 
 def _decide(metrics: dict[str, float], baseline_rmse: float, champion: ChampionEvaluation, month: str):
@@ -182,7 +300,7 @@ def _decide(metrics: dict[str, float], baseline_rmse: float, champion: ChampionE
         beats = decide_promotion(metrics, baseline_rmse).beats_baseline
         reason = (
             f"kept champion v{champion.version}: it could not be evaluated on {month} "
-            f"({champion.error}); move the alias by hand if it is obsolete"
+            f"({champion.error}); if it is obsolete, `salescast promote VERSION` replaces it"
         )
         decision = PromotionDecision(False, reason, beats, [], champion.version)
     else:
@@ -215,11 +333,12 @@ def run_training_job(
         window=window,
         skip_missing=skip_missing,
         data=data,
+        check_features=dry_run,
     )
     if dry_run:
         return JobResult(job_plan=job_plan, dry_run=True)
     on_step("connecting to MLflow")
-    store = TrackingStore.from_settings(settings)
+    store = TrackingStore.for_pipeline(settings, config)
     client = store.connect()
     registry = ModelRegistry(client, store.model_name)
     with store.job_lock():  # overlapping runs on one local store queue up instead of racing
@@ -241,34 +360,28 @@ def _train_and_register(
     if existing is not None:
         logger.info("same data and config as version %s: nothing to train", existing.version)
         return _reused(job_plan, HistoryEntry.from_version(existing))
+    current = registry.version_by_alias(CHAMPION)
+    if current is not None and job_plan.source_identity is not None:
+        champion_source = SourceIdentity.from_tags(current.tags or {})
+        check_same_source(champion_source, job_plan.source_identity, model=registry.name, version=str(current.version))
 
-    on_step(f"training {config.model} on {len(plan.train_months)} months")
-    forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
-    features = forecaster.feature_frame(catalog, [plan.test_month])
-    actual = features[["dates", "item_id", "sales"]].dropna(subset=["sales"])
-    predictions = forecaster.predict(catalog, [plan.test_month])
-    metrics = _score(predictions, actual)
-
-    on_step("scoring baselines")
-    baselines = {
-        name: _score(
-            _forecaster(name, config, job_plan.features)
-            .fit(catalog, plan.train_months)
-            .predict(catalog, [plan.test_month]),
-            actual,
-        )
-        for name in config.baselines
-    }
-
-    on_step("evaluating the champion on the same month")
-    champion = _evaluate_champion(registry, catalog, plan, actual)
-    champion_version, champion_metrics = champion.version, champion.metrics
-    decision = _decide(metrics, baselines[GATE_BASELINE]["rmse"], champion, format_month(plan.test_month))
+    evaluation = evaluate_month(config, job_plan, catalog, registry_incumbent(registry, current), on_step)
+    metrics, baselines, decision = evaluation.metrics, evaluation.baselines, evaluation.decision
+    champion_metrics = evaluation.champion.metrics
 
     on_step("logging the run")
-    analysis_frame = features.merge(predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
+    analysis_frame = evaluation.features.merge(evaluation.predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
     run_id, model_uri, model_id = log_training_run(
-        store, client, config, job_plan, forecaster, catalog, metrics, baselines, champion_metrics, analysis_frame
+        store,
+        client,
+        config,
+        job_plan,
+        evaluation.forecaster,
+        catalog,
+        metrics,
+        baselines,
+        champion_metrics,
+        analysis_frame,
     )
 
     on_step("registering the version")
@@ -281,6 +394,8 @@ def _train_and_register(
         baselines=baselines,
         champion=champion_metrics,
     )
+    if job_plan.source_identity is not None:
+        tags |= job_plan.source_identity.tags()
     version = registry.register(model_uri, run_id, tags, promote=decision.promoted, model_id=model_id)
     client.set_tag(run_id, "registered_version", str(version.version))
     client.set_tag(run_id, "decision", decision.outcome)
@@ -294,7 +409,8 @@ def _train_and_register(
         metrics=metrics,
         baselines=baselines,
         champion_metrics=champion_metrics,
-        champion_version=champion_version,
+        champion_version=evaluation.champion.version,
+        scored=evaluation.scored,
     )
 
 

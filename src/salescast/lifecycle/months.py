@@ -13,8 +13,10 @@ import calendar
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MIN_TRAINING_MONTHS = 2
 DEFAULT_WINDOW = 3
@@ -39,6 +41,8 @@ def parse_month(text: str) -> pd.Timestamp:
     match = _MONTH_PATTERN.match(str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise MonthFormatError(f"month {text!r} is not of the form YYYY-MM (e.g. 2023-04)")
+    import pandas as pd
+
     return pd.Timestamp(year=int(match.group(1)), month=int(match.group(2)), day=1)
 
 
@@ -57,34 +61,49 @@ def format_month(month: pd.Timestamp) -> str:
 
 def month_start(value) -> pd.Timestamp:
     """The first day of the month holding ``value`` (a date, a timestamp or a ``YYYY-MM-DD`` string)."""
+    import pandas as pd
+
     stamp = pd.Timestamp(value)
+    if stamp.day == 1 and stamp == stamp.normalize():
+        return stamp  # already a month start: the common case, called for every month of a history
     return pd.Timestamp(year=stamp.year, month=stamp.month, day=1)
 
 
 def shift_month(month: pd.Timestamp, months: int) -> pd.Timestamp:
     """``month`` moved by ``months`` calendar months (negative goes back)."""
+    import pandas as pd
+
     return month_start(month) + pd.DateOffset(months=months)
 
 
 def month_range(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
     """Every month from ``first`` to ``last`` inclusive (empty when ``last`` is before ``first``)."""
+    import pandas as pd
+
     return list(pd.date_range(month_start(first), month_start(last), freq="MS"))
 
 
 def describe_months(months: Iterable[pd.Timestamp]) -> str:
     """Months as compact ranges: ``"2020-01..2022-12, 2023-02"`` (``"none"`` when empty)."""
-    ordered = sorted({month_start(month) for month in months})
-    if not ordered:
+    return describe_month_texts(format_month(month) for month in months)
+
+
+def describe_month_texts(texts: Iterable[str]) -> str:
+    """:func:`describe_months` for ``YYYY-MM`` texts, without pandas (``salescast history`` stays fast)."""
+    numbers = sorted({int(text[:4]) * 12 + int(text[5:7]) - 1 for text in texts if text.strip()})
+    if not numbers:
         return "none"
-    runs: list[tuple[pd.Timestamp, pd.Timestamp]] = []
-    for month in ordered:
-        if runs and shift_month(runs[-1][1], 1) == month:
-            runs[-1] = (runs[-1][0], month)
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][1] + 1 == number:
+            runs[-1][1] = number
         else:
-            runs.append((month, month))
-    return ", ".join(
-        format_month(start) if start == end else f"{format_month(start)}..{format_month(end)}" for start, end in runs
-    )
+            runs.append([number, number])
+
+    def text(number: int) -> str:
+        return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+    return ", ".join(text(start) if start == end else f"{text(start)}..{text(end)}" for start, end in runs)
 
 
 @dataclass(frozen=True)
@@ -212,6 +231,8 @@ def latest_complete_month(months: Iterable[pd.Timestamp], complete: Iterable[pd.
 
 def complete_months_from_weeks(year_weeks) -> list[pd.Timestamp]:
     """Months all of whose days fall in one of ``year_weeks`` (ISO weeks, ``YYYYWW``)."""
+    import pandas as pd
+
     from salescast.ingest.calendar import days_per_month
 
     covered: dict[int, int] = {}

@@ -2,24 +2,43 @@
 
 Every version the monthly job registers carries its whole decision as tags (see :func:`decision_tags`),
 so the promotion history is the list of versions with their tags — nothing is kept outside MLflow.
-The newest version holds the ``challenger`` alias; the promoted one also holds ``champion``.
+The newest version holds the ``challenger`` alias; the promoted one also holds ``champion``, and the
+champion it replaced ``previous_champion`` (what ``salescast rollback`` restores).
+
+A promotion by hand (``salescast promote`` / ``rollback``) is recorded twice: on the promoted version
+(tags ``promoted_by``, ``promoted_reason``, ``promoted_at``, ``promotion``) and as an event of the
+registered model (a tag ``alias_event.<milliseconds>`` holding JSON), so the history lists every move.
+
+:func:`read_registry` reads a local SQLite store with ``sqlite3`` directly: importing MLflow takes
+seconds, and ``salescast history`` should answer in one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 
 from salescast.lifecycle.promotion import GATE_BASELINE, PromotionDecision
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+PREVIOUS_CHAMPION = "previous_champion"
 FINGERPRINT_TAG = "fingerprint"
+EVENT_TAG_PREFIX = "alias_event."
 REPORTED_METRICS = ("rmse", "mae", "r2", "mape")
+
+
+class RegistryError(ValueError):
+    """A registry operation that cannot be done as asked (unknown version, nothing to roll back to)."""
+
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +99,17 @@ class HistoryEntry:
     baseline_rmse: float | None
     fingerprint: str
     aliases: list[str] = field(default_factory=list)
+    source: str = ""
+    promoted_by: str = ""
+    promoted_reason: str = ""
+    promoted_at: str = ""
 
     @classmethod
     def from_version(cls, version) -> HistoryEntry:
+        from salescast.lifecycle.sources import SourceIdentity
+
         tags = version.tags
+        identity = SourceIdentity.from_tags(tags)
         return cls(
             version=str(version.version),
             created=dt.datetime.fromtimestamp(version.creation_timestamp / 1000, tz=dt.UTC),
@@ -98,7 +124,46 @@ class HistoryEntry:
             baseline_rmse=_parse(tags.get(f"baseline_{GATE_BASELINE}_rmse")),
             fingerprint=tags.get(FINGERPRINT_TAG, ""),
             aliases=sorted(getattr(version, "aliases", []) or []),
+            source=identity.describe() if identity else "",
+            promoted_by=tags.get("promoted_by", ""),
+            promoted_reason=tags.get("promoted_reason", ""),
+            promoted_at=tags.get("promoted_at", ""),
         )
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    """A move of the ``champion`` alias by hand: who, why, from which version to which."""
+
+    at: str
+    action: str  # "promote" or "rollback"
+    version: str
+    previous: str
+    by: str
+    reason: str
+
+    def tag(self) -> tuple[str, str]:
+        """(key, value) of the registered-model tag recording this event."""
+        stamp = int(dt.datetime.fromisoformat(self.at).timestamp() * 1000)
+        return f"{EVENT_TAG_PREFIX}{stamp:015d}", json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> list[AliasEvent]:
+        """The events among a registered model's tags, oldest first."""
+        keys = sorted(key for key in tags if key.startswith(EVENT_TAG_PREFIX))
+        return [cls(**json.loads(tags[key])) for key in keys]
+
+
+def operator() -> str:
+    """Who is running this command: ``user@host`` (``$USER`` / ``$LOGNAME`` name the user)."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 class ModelRegistry:
@@ -155,9 +220,67 @@ class ModelRegistry:
         )
         self.client.set_registered_model_alias(self.name, CHALLENGER, version.version)
         if promote:
-            self.client.set_registered_model_alias(self.name, CHAMPION, version.version)
+            self._move_champion(str(version.version))
         logger.info("registered %s version %s (%s)", self.name, version.version, tags.get("decision"))
         return self.client.get_model_version(self.name, version.version)
+
+    def _move_champion(self, version: str) -> str:
+        """Give ``version`` the champion alias; the champion it replaces becomes ``previous_champion``."""
+        current = self.version_by_alias(CHAMPION)
+        previous = str(current.version) if current is not None else ""
+        if previous and previous != version:
+            self.client.set_registered_model_alias(self.name, PREVIOUS_CHAMPION, previous)
+        self.client.set_registered_model_alias(self.name, CHAMPION, version)
+        return previous
+
+    def promote(self, version: str, reason: str, by: str, action: str = "promote") -> AliasEvent:
+        """Move ``champion`` to ``version`` by hand and record who and why (version tags and an event).
+
+        Raises :class:`RegistryError` for a version that does not exist or already is the champion.
+        """
+        from mlflow.exceptions import MlflowException
+
+        version = str(version).strip().removeprefix("v")
+        if not self._exists():
+            raise RegistryError(f"no registered model {self.name!r} yet: run `salescast train` first")
+        try:
+            self.client.get_model_version(self.name, version)
+        except MlflowException:
+            known = ", ".join(entry.version for entry in self.history()) or "none"
+            raise RegistryError(f"{self.name} has no version {version!r} (versions: {known})") from None
+        current = self.version_by_alias(CHAMPION)
+        if current is not None and str(current.version) == version:
+            raise RegistryError(f"version {version} already is the champion of {self.name}")
+        previous = self._move_champion(version)
+        event = AliasEvent(
+            at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            action=action,
+            version=version,
+            previous=previous,
+            by=by,
+            reason=reason,
+        )
+        tags = {"promoted_by": by, "promoted_reason": reason, "promoted_at": event.at, "promotion": action}
+        for key, value in tags.items():
+            self.client.set_model_version_tag(self.name, version, key, value)
+        self.client.set_registered_model_tag(self.name, *event.tag())
+        logger.info("%s: champion v%s -> v%s by %s (%s)", self.name, previous or "none", version, by, reason)
+        return event
+
+    def rollback(self, reason: str, by: str) -> AliasEvent:
+        """Give ``champion`` back to the version holding ``previous_champion`` (which the current one then holds)."""
+        target = self.version_by_alias(PREVIOUS_CHAMPION)
+        if target is None:
+            raise RegistryError(
+                f"{self.name} has no previous champion to roll back to: no version was ever replaced as champion"
+            )
+        return self.promote(str(target.version), reason, by, action="rollback")
+
+    def events(self) -> list[AliasEvent]:
+        """Every champion move by hand, oldest first."""
+        if not self._exists():
+            return []
+        return AliasEvent.from_tags(self.client.get_registered_model(self.name).tags)
 
     def history(self) -> list[HistoryEntry]:
         """Every version's decision, oldest first."""
@@ -183,3 +306,64 @@ class ModelRegistry:
 def _quoted(value: str) -> str:
     """``value`` safe inside a single-quoted MLflow filter string."""
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def read_registry(store) -> tuple[list[HistoryEntry], list[AliasEvent]]:
+    """The history and the champion moves of ``store``'s registered model (empty when it has none).
+
+    A local SQLite store is read with ``sqlite3`` (no MLflow import); anything else through MLflow.
+    """
+    from salescast.lifecycle.tracking import sqlite_path
+
+    database = sqlite_path(store.uri)
+    if database is not None:
+        import sqlite3
+
+        try:
+            return _read_sqlite_registry(database, store.model_name)
+        except sqlite3.Error as error:  # a schema we do not know: let MLflow read it
+            logger.info("reading %s through MLflow (%s)", database, error)
+    registry = ModelRegistry(store.connect(), store.model_name)
+    return registry.history(), registry.events()
+
+
+def _read_sqlite_registry(database: Path, name: str) -> tuple[list[HistoryEntry], list[AliasEvent]]:
+    """MLflow's registry tables (``model_versions``, ``model_version_tags``, ``registered_model_aliases``,
+    ``registered_model_tags``) read directly, in the default workspace."""
+    import sqlite3
+
+    started = time.perf_counter()
+    connection = sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        versions = connection.execute(
+            "SELECT version, creation_time, run_id FROM model_versions "
+            "WHERE name = ? AND current_stage != 'Deleted_Internal' ORDER BY version",
+            (name,),
+        ).fetchall()
+        tags: dict[int, dict[str, str]] = {}
+        for version, key, value in connection.execute(
+            "SELECT version, key, value FROM model_version_tags WHERE name = ?", (name,)
+        ):
+            tags.setdefault(int(version), {})[key] = value
+        aliases: dict[int, list[str]] = {}
+        for alias, version in connection.execute(
+            "SELECT alias, version FROM registered_model_aliases WHERE name = ?", (name,)
+        ):
+            aliases.setdefault(int(version), []).append(alias)
+        model_tags = dict(connection.execute("SELECT key, value FROM registered_model_tags WHERE name = ?", (name,)))
+    finally:
+        connection.close()
+    entries = [
+        HistoryEntry.from_version(
+            SimpleNamespace(
+                version=version,
+                creation_timestamp=created,
+                run_id=run_id,
+                tags=tags.get(int(version), {}),
+                aliases=aliases.get(int(version), []),
+            )
+        )
+        for version, created, run_id in versions
+    ]
+    logger.debug("read %d versions of %s in %.3f s", len(entries), name, time.perf_counter() - started)
+    return entries, AliasEvent.from_tags(model_tags)

@@ -45,7 +45,10 @@ def log_training_run(
     experiment_id = store.experiment_id(client)
     run_name = f"{config.model}-{format_month(plan.test_month)}"
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-        mlflow.set_tags({"fingerprint": job_plan.fingerprint, "source": job_plan.source, "job": "monthly-training"})
+        identity = job_plan.source_identity.tags() if job_plan.source_identity else {}
+        mlflow.set_tags(
+            {"fingerprint": job_plan.fingerprint, "source": job_plan.source, "job": "monthly-training", **identity}
+        )
         mlflow.log_params(
             {
                 "model": config.model,

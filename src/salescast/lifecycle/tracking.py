@@ -63,11 +63,22 @@ class TrackingStore:
     model_name: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TrackingStore:
+    def from_settings(cls, settings: Settings, model_name: str | None = None) -> TrackingStore:
+        """The settings' store; ``model_name`` is the pipeline's registered model (see ``registered_model_name``)."""
+        from salescast.lifecycle.sources import DEFAULT_MODEL_NAME
+
         uri = resolve_tracking_uri(settings)
         database = sqlite_path(uri)
         artifact_root = database.resolve().parent / ARTIFACTS_FOLDER if database is not None else None
-        return cls(uri, artifact_root, settings.mlflow_experiment, settings.registered_model_name)
+        name = model_name or settings.registered_model_name or DEFAULT_MODEL_NAME
+        return cls(uri, artifact_root, settings.mlflow_experiment, name)
+
+    @classmethod
+    def for_pipeline(cls, settings: Settings, pipeline) -> TrackingStore:
+        """The settings' store, holding ``pipeline``'s registered model."""
+        from salescast.lifecycle.sources import registered_model_name
+
+        return cls.from_settings(settings, registered_model_name(pipeline, settings))
 
     def connect(self):
         """Point MLflow (tracking and registry) at this store and return an ``MlflowClient``.

@@ -6,17 +6,10 @@ from pathlib import Path
 
 import typer
 
-DEFAULT_CONFIG = Path("pipeline.yaml")
+from salescast.cli_common import compact_table, configure_cli_logging, console, fail, settings_with, user_errors
+
 EXIT_DRIFT = 1
 EXIT_ERROR = 2
-
-
-def resolve_pipeline_config(config: Path | None, settings):
-    """``--config``, else ``SALESCAST_PIPELINE_CONFIG``, else ``./pipeline.yaml`` if present, else the database."""
-    from salescast.lifecycle.sources import DatabaseSource, PipelineConfig, load_pipeline_config
-
-    path = config or settings.pipeline_config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
-    return load_pipeline_config(Path(path)) if path is not None else PipelineConfig(source=DatabaseSource())
 
 
 def _number(value) -> str:
@@ -25,25 +18,28 @@ def _number(value) -> str:
 
 def print_summary(console, report: dict, folder: Path, run_id: str | None) -> None:
     """The drift table, the performance table and the verdict."""
-    from salescast.lifecycle.cli import _compact_table
-
     champion = report["champion"]
     who = f"{champion['name']} v{champion['version']}" if champion else "no champion"
-    table = _compact_table(
+    table = compact_table(
         f"Drift {report['month']} vs training window ({who})",
         [("name", "left"), ("kind", "left"), ("PSI", "right"), ("KS", "right"), ("KS p", "right"),
          ("ref/cur", "right"), ("drift", "left")],
     )  # fmt: skip
     for row in report["data_drift"]:
         flag = "[bold red]yes[/bold red]" if row["drifted"] else "[green]no[/green]"
+        if row.get("note"):
+            flag = "[yellow]n/a[/yellow]"  # too few rows for PSI: the note below says how many
         table.add_row(
             row["name"], row["kind"][:4], _number(row["psi"]), _number(row["ks_statistic"]), _number(row["ks_pvalue"]),
             f"{row['reference_rows']}/{row['current_rows']}", flag,
         )  # fmt: skip
     console.print(table)
+    for row in report["data_drift"]:
+        if row.get("note"):
+            console.print(f"{row['name']}: {row['note']}", markup=False, highlight=False)
     if report["performance"]:
         names = ("month", "champion RMSE", "baseline RMSE", "champion MAE", "baseline MAE", "rows")
-        performance = _compact_table(
+        performance = compact_table(
             "Champion vs SameMonthLastYearSales", [(name, "left" if name == "month" else "right") for name in names]
         )
         for row in report["performance"]:
@@ -56,8 +52,14 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
         console.print(f"[yellow]Nothing to monitor: {report['performance_drift']['reason']}[/yellow]")
     verdict = report["performance_drift"]
     console.print(f"Performance: {'[bold red]drift[/bold red]' if verdict['drifted'] else 'ok'} — {verdict['reason']}")
-    if report["retrained"]:
-        console.print(f"Retrained: version {report['retrained']['version']}, {report['retrained']['decision']}")
+    retrained = report["retrained"]
+    if retrained:
+        reason = retrained.get("reason")
+        console.print(
+            f"Retrained: version {retrained['version']}, {retrained['decision']}" + (f" — {reason}" if reason else ""),
+            markup=False,
+            highlight=False,
+        )
     color, text = ("bold red", "DRIFT DETECTED") if report["drifted"] else ("green", "no drift")
     console.print(
         f"[{color}]{text}[/{color}] — report {folder / 'report.html'}" + (f", MLflow run {run_id}" if run_id else "")
@@ -76,24 +78,23 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Data, prediction and performance drift of the champion; exit 0 no drift, 1 drift, 2 error."""
-        from mlflow.exceptions import MlflowException
-
-        from salescast.cli import _settings_with, console, fail
-        from salescast.lifecycle.cli import _user_errors
         from salescast.lifecycle.months import parse_month
-        from salescast.logging_config import configure_logging
+        from salescast.lifecycle.sources import resolve_pipeline_config
+
+        settings = settings_with()
+        configure_cli_logging(settings)
+        try:
+            monitored = parse_month(month) if month else None
+            pipeline = resolve_pipeline_config(config, settings)
+        except user_errors() as error:
+            fail(str(error), code=EXIT_ERROR)
         from salescast.monitoring.service import MonitoringError, run_monitoring
         from salescast.serving.data import NoDataError
 
-        settings = _settings_with()
-        configure_logging(settings.log_level)
         try:
-            pipeline = resolve_pipeline_config(config, settings)
             with console.status("monitoring the champion"):
-                outcome = run_monitoring(
-                    settings, pipeline, month=parse_month(month) if month else None, retrain=retrain
-                )
-        except (*_user_errors(), MonitoringError, NoDataError, MlflowException) as error:
+                outcome = run_monitoring(settings, pipeline, month=monitored, retrain=retrain)
+        except (*user_errors(), MonitoringError, NoDataError) as error:
             fail(str(error), code=EXIT_ERROR)
         print_summary(console, outcome.report, outcome.folder, outcome.run_id)
         if outcome.report["drifted"]:

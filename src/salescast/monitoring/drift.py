@@ -4,8 +4,9 @@
   reference's quantiles, so every bin holds about the same share of the reference. Proportions are
   floored at :data:`PSI_EPSILON` (1e-4) so that an empty bin gives a large, finite term rather than
   infinity. The number of bins is ``max_bins`` (10 by default) but at most one bin per
-  :data:`MIN_ROWS_PER_BIN` (10) rows of the smaller sample, never fewer than 2: with 40 items and 8
-  bins, sampling noise alone puts the PSI of two draws of one distribution above 0.2.
+  :data:`MIN_ROWS_PER_BIN` (10) rows of the smaller sample. With fewer than :data:`MIN_BINS` (4) bins —
+  fewer than 40 rows on a side — PSI **cannot judge** (2 or 3 bins of a few dozen items call a seasonal
+  peak a drift): it is not computed, the row says so in ``note``, and it is not flagged.
 * **KS**: ``scipy.stats.ks_2samp`` (two-sided, exact for small samples) — the largest gap between the
   two empirical CDFs and its p-value.
 
@@ -23,6 +24,7 @@ import numpy as np
 
 PSI_EPSILON = 1e-4
 MIN_ROWS_PER_BIN = 10
+MIN_BINS = 4
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,16 @@ class DriftResult:
     reference_rows: int
     current_rows: int
     drifted: bool
+    note: str | None = None  # why PSI could not judge, when it could not
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def psi_bins(reference_rows: int, current_rows: int, max_bins: int = 10) -> int:
-    """How many quantile bins PSI uses for samples of these sizes."""
-    return int(max(2, min(max_bins, min(reference_rows, current_rows) // MIN_ROWS_PER_BIN)))
+def psi_bins(reference_rows: int, current_rows: int, max_bins: int = 10) -> int | None:
+    """How many quantile bins PSI uses for samples of these sizes; None when too few rows to judge."""
+    bins = min(max_bins, min(reference_rows, current_rows) // MIN_ROWS_PER_BIN)
+    return int(bins) if bins >= MIN_BINS else None
 
 
 def population_stability_index(reference, current, bins: int = 10) -> float:
@@ -88,10 +92,18 @@ def compare_distributions(
     if reference.size == 0 or current.size == 0:
         return DriftResult(name, kind, None, None, None, int(reference.size), int(current.size), False)
     bins = psi_bins(reference.size, current.size, thresholds.max_bins)
-    psi = population_stability_index(reference, current, bins)
     statistic, pvalue = ks_test(reference, current)
+    sizes = int(reference.size), int(current.size)
+    if bins is None:
+        needed = MIN_BINS * MIN_ROWS_PER_BIN
+        note = (
+            f"PSI cannot judge: {min(sizes)} rows on the smaller side, at least {needed} needed "
+            f"({MIN_BINS} bins of {MIN_ROWS_PER_BIN} rows); not flagged"
+        )
+        return DriftResult(name, kind, None, statistic, pvalue, *sizes, False, note)
+    psi = population_stability_index(reference, current, bins)
     drifted = psi > thresholds.psi and pvalue < thresholds.ks_pvalue
-    return DriftResult(name, kind, psi, statistic, pvalue, int(reference.size), int(current.size), bool(drifted))
+    return DriftResult(name, kind, psi, statistic, pvalue, *sizes, bool(drifted))
 
 
 def _finite(values) -> np.ndarray:

@@ -133,7 +133,8 @@ def render_html(report: dict, charts: list[str]) -> str:
         f"<tr class='{'bad' if row['drifted'] else ''}'><td>{html.escape(row['name'])}</td><td>{row['kind']}</td>"
         f"<td>{_number(row['psi'])}</td><td>{_number(row['ks_statistic'])}</td><td>{_number(row['ks_pvalue'])}</td>"
         f"<td>{row['reference_rows']}</td><td>{row['current_rows']}</td>"
-        f"<td>{'yes' if row['drifted'] else 'no'}</td></tr>"
+        f"<td title='{html.escape(row.get('note') or '', quote=True)}'>"
+        f"{'yes' if row['drifted'] else ('cannot judge' if row.get('note') else 'no')}</td></tr>"
         for row in report["data_drift"]
     )
     performance_rows = "".join(
@@ -143,7 +144,8 @@ def render_html(report: dict, charts: list[str]) -> str:
     )
     retrained = report["retrained"]
     retrain_text = (
-        f"<p>Retrained: version {html.escape(retrained['version'] or '–')}, {html.escape(retrained['decision'])}</p>"
+        f"<p>Retrained: version {html.escape(retrained['version'] or '–')}, {html.escape(retrained['decision'])}"
+        f"{' — ' + html.escape(retrained.get('reason') or '') if retrained.get('reason') else ''}</p>"
         if retrained
         else ""
     )

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from salescast.lifecycle.months import format_month, parse_month
-from salescast.lifecycle.sources import PipelineConfig
+from salescast.lifecycle.sources import PipelineConfig, registered_model_name
 from salescast.monitoring.data_drift import data_drift
 from salescast.monitoring.drift import DriftThresholds
 from salescast.monitoring.performance import month_performance, performance_drift, scored_months
@@ -65,7 +65,7 @@ def run_monitoring(
             f"no complete sales for {format_month(month)} in {snapshot.description}; "
             f"the latest complete month is {format_month(snapshot.last_month)}"
         )
-    holder = ChampionHolder(settings)
+    holder = ChampionHolder(settings, registered_model_name(config, settings))
     holder.refresh()
     champion = holder.champion
     thresholds = thresholds_from(settings)
@@ -112,6 +112,7 @@ def run_monitoring(
 
 
 def _retrain(settings: Settings, config: PipelineConfig) -> dict[str, str | None]:
+    """Run the training job; ``version``, ``decision`` and the rule's ``reason`` (why it was kept or promoted)."""
     from salescast.lifecycle.job import run_training_job
 
     logger.info("drift detected: running the monthly training job")
@@ -119,4 +120,4 @@ def _retrain(settings: Settings, config: PipelineConfig) -> dict[str, str | None
     decision = result.decision or "undecided"
     if result.reused:
         decision = f"{decision} (reused: same data and config as version {result.version})"
-    return {"version": result.version, "decision": decision}
+    return {"version": result.version, "decision": decision, "reason": result.reason or ""}

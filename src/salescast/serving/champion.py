@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from salescast.lifecycle.sources import SourceIdentity
 from salescast.lifecycle.tracking import TrackingStore, sqlite_path
 from salescast.settings import Settings
 
@@ -57,6 +58,10 @@ class ChampionProblem:
         return {"problem": self.kind, "version": self.version, "detail": self.detail}
 
 
+class ChampionSourceError(NoChampionError):
+    """The champion was trained on another source than the one served: it is not used (503 with the reason)."""
+
+
 @dataclass(frozen=True)
 class Champion:
     """One loaded champion version. ``training_month`` is the month of the job that trained it (its test month)."""
@@ -69,6 +74,7 @@ class Champion:
     context: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     loaded_at: float = field(default_factory=time.time)
+    source: SourceIdentity | None = None  # what it was trained on (None: a version from before sources were recorded)
 
     def describe(self) -> dict[str, Any]:
         """What ``/health`` and the reload endpoint report."""
@@ -91,14 +97,16 @@ def champion_from_version(name: str, version, python_model) -> Champion:
         forecaster=python_model.forecaster,
         context=dict(getattr(python_model, "context", {}) or {}),
         run_id=version.run_id,
+        source=SourceIdentity.from_tags(tags),
     )
 
 
 class ChampionHolder:
     """The champion currently served, and how to pick up a newly promoted one."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.store = TrackingStore.from_settings(settings)
+    def __init__(self, settings: Settings, model_name: str | None = None) -> None:
+        """``model_name``: the pipeline's registered model (default: the settings', see ``registered_model_name``)."""
+        self.store = TrackingStore.from_settings(settings, model_name)
         self._champion: Champion | None = None
         self._client = None
         self._refresh_lock = threading.Lock()
@@ -231,6 +239,24 @@ class ChampionHolder:
         """This check's result replaces the last check's problems; other checks' problems stay."""
         kept = {kind: known for kind, known in self._problems.items() if kind not in CHECK_PROBLEMS}
         self._problems = kept if problem is None else {**kept, problem.kind: problem}
+
+    def load_version(self, version: str) -> Champion:
+        """Load registered ``version`` itself (not the alias) and hold it; :class:`NoChampionError` if it is unknown.
+
+        For batch forecasts of a chosen version (``salescast forecast --model-version N``); a watcher would
+        replace it at its next check, so this is for holders without one.
+        """
+        client = self._connect()
+        from mlflow.exceptions import MlflowException
+
+        try:
+            model_version = client.get_model_version(self.store.model_name, str(version))
+        except MlflowException:
+            raise NoChampionError(f"{self.store.model_name} has no version {version!r} in {self.store.uri}") from None
+        with self._refresh_lock:
+            self._champion = self._load(model_version)
+            self._status = "ok"
+        return self._champion
 
     def _load(self, version) -> Champion:
         import mlflow

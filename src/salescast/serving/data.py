@@ -9,8 +9,12 @@ reads), by default the ingestion database of the same settings. Each source has 
 
 The catalog keeps **complete months only**: a trailing month that is still being fed (a database month
 not every day of which is covered by an ingested week) is left out, because its partial sales would be
-read as a collapse by every lag feature. Forecasts "after the latest data" start after the latest
+read as a collapse by every lag feature, and so are the partial months before the first complete one
+(the 2 days of December 2019 in 2020-W01). Forecasts "after the latest data" start after the latest
 complete month.
+
+Item names are resolved as ingestion resolves them (operator aliases first, then the multilingual
+lexicon), so ``Tomate`` finds ``tomato``.
 """
 
 from __future__ import annotations
@@ -25,14 +29,18 @@ from typing import Any
 
 import pandas as pd
 
-from salescast.lifecycle.months import complete_months_from_weeks, latest_complete_month
+from salescast.lifecycle.months import latest_complete_month
 from salescast.lifecycle.sources import (
     CsvSource,
     DatabaseSource,
     PipelineConfig,
-    catalog_from_monthly,
+    PipelineConfigError,
+    SourceIdentity,
+    database_monthly,
     load_pipeline_config,
     load_source,
+    require_existing_sqlite,
+    source_identity,
 )
 from salescast.settings import Settings
 
@@ -53,20 +61,28 @@ class CatalogSnapshot:
     description: str
 
 
-def serving_source(settings: Settings) -> CsvSource | DatabaseSource:
-    """The source of ``settings.pipeline_config``, or the settings' database when it is unset."""
+def serving_pipeline(settings: Settings) -> PipelineConfig:
+    """The pipeline of ``settings.pipeline_config``, or the settings' database when it is unset."""
     if settings.pipeline_config is None:
-        return DatabaseSource()
-    config: PipelineConfig = load_pipeline_config(Path(settings.pipeline_config))
-    return config.source
+        return PipelineConfig(source=DatabaseSource())
+    return load_pipeline_config(Path(settings.pipeline_config))
+
+
+def serving_source(settings: Settings) -> CsvSource | DatabaseSource:
+    """The source of :func:`serving_pipeline`."""
+    return serving_pipeline(settings).source
 
 
 class ServingData:
     """Hands out the current :class:`CatalogSnapshot`, reloading the source only when its version moved."""
 
-    def __init__(self, settings: Settings, source: CsvSource | DatabaseSource, store=None) -> None:
+    def __init__(
+        self, settings: Settings, source: CsvSource | DatabaseSource, store=None, until: pd.Timestamp | None = None
+    ) -> None:
+        """``until``: forecast as of the end of this month (sales after it ignored); default the latest complete."""
         self.settings = settings
         self.source = source
+        self.until = until
         self._store = store
         self._own_store = False
         if isinstance(source, DatabaseSource) and source.database_url not in (None, settings.database_url):
@@ -79,6 +95,10 @@ class ServingData:
             from salescast.ingest.store import open_store
 
             url = getattr(self.source, "database_url", None) or self.settings.database_url
+            try:
+                require_existing_sqlite(url)  # a misspelt path must not become an empty database
+            except PipelineConfigError as error:
+                raise NoDataError(str(error)) from None
             self._store = open_store(self.settings.model_copy(update={"database_url": url}))
             self._store.migrate()
             self._own_store = True
@@ -115,23 +135,37 @@ class ServingData:
             data = load_source(self.source, self.settings)
             catalog, complete, description = data.catalog, data.complete_months, data.description
         else:
-            store = self._database()
-            monthly = store.monthly_sales(remove_outliers=self.source.remove_outliers)
-            if monthly.empty:
-                raise NoDataError(
-                    f"no monthly sales in {self.source.describe()}: post weekly sales to /post_sales first"
-                )
-            catalog = catalog_from_monthly(monthly)
-            complete = complete_months_from_weeks({row["year_week"] for row in store.weekly_sales()})
             description = self.source.describe()
+            catalog, complete = database_monthly(self._database(), self.source.remove_outliers, description)
+            if catalog is None:
+                raise NoDataError(f"no monthly sales in {description}: post weekly sales to /post_sales first")
         last = latest_complete_month(catalog.months(), complete)
         if last is None:
             raise NoDataError(f"no complete month of sales in {description} yet: every month is still being fed")
+        if self.until is not None:
+            if self.until > last:
+                raise NoDataError(
+                    f"cannot forecast as of {self.until:%Y-%m}: the latest complete month of {description} is "
+                    f"{last:%Y-%m}, so the first month to forecast is at most the month after it"
+                )
+            last = self.until
         sales = catalog.sales
         # Only sales are cut: planned marketing, announced prices and scheduled refills stay known in advance.
         catalog = dataclasses.replace(catalog, sales=sales[sales["dates"] <= last].reset_index(drop=True))
         logger.info("forecasting catalog: %d rows up to %s (%s)", len(catalog.sales), last.date(), description)
         return CatalogSnapshot(version, catalog, last, description)
+
+    def identity(self, items) -> SourceIdentity:
+        """This source's identity holding ``items`` (what a champion's recorded source is compared with)."""
+        return source_identity(self.source, self.settings, items)
+
+    def resolve_item_name(self, name: str) -> str | None:
+        """The item a name means, as ingestion resolves it (aliases, then the lexicon); None for a CSV source."""
+        if not isinstance(self.source, DatabaseSource):
+            return None
+        from salescast.ingest.names import normalize_name, resolve_vegetable_name
+
+        return self._database().aliases().get(normalize_name(name)) or resolve_vegetable_name(name)
 
     def close(self) -> None:
         if self._own_store and self._store is not None:

@@ -30,7 +30,8 @@ import pandas as pd
 
 from salescast.forecast.catalog import SOURCES
 from salescast.lifecycle.months import MonthFormatError, format_month, parse_month, shift_month
-from salescast.serving.champion import Champion, ChampionHolder
+from salescast.lifecycle.sources import SourceMismatchError, check_same_source
+from salescast.serving.champion import Champion, ChampionHolder, ChampionSourceError
 from salescast.serving.data import CatalogSnapshot, ServingData
 
 logger = logging.getLogger(__name__)
@@ -107,18 +108,24 @@ class _Cache:
     last_month: pd.Timestamp
     items_by_text: dict[str, Any]
     first_month: pd.Timestamp
+    source_problem: str | None = None  # why the champion must not forecast this source (another source)
     months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
     paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
+    active: dict[pd.Timestamp, list] = field(default_factory=dict)  # items forecast for a month
 
 
 class ForecastService:
     """What ``GET /forecast`` calls. Raises ``NoChampionError`` (503), :class:`UnknownItemError` (404),
     :class:`ForecastRequestError` (422) and ``NoDataError`` (503)."""
 
-    def __init__(self, champions: ChampionHolder, data: ServingData, max_horizon: int = 24) -> None:
+    def __init__(
+        self, champions: ChampionHolder, data: ServingData, max_horizon: int = 24, active_months: int = 12
+    ) -> None:
+        """``active_months``: items without a sale in that many months before a forecast month are not forecast."""
         self.champions = champions
         self.data = data
         self.max_horizon = max_horizon
+        self.active_months = active_months
         self._cache: _Cache | None = None
         self._lock = threading.Lock()
 
@@ -135,10 +142,11 @@ class ForecastService:
                 if cache is None or cache.key != key:
                     cache = self._new_cache(key, champion, snapshot)
                     self._cache = cache
+        if cache.source_problem:
+            raise ChampionSourceError(cache.source_problem)
         return champion, cache
 
-    @staticmethod
-    def _new_cache(key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
+    def _new_cache(self, key, champion: Champion, snapshot: CatalogSnapshot) -> _Cache:
         catalog = with_champion_context(snapshot.catalog, champion)
         items = catalog.items()
         return _Cache(
@@ -147,12 +155,35 @@ class ForecastService:
             last_month=snapshot.last_month,
             items_by_text={str(item): item for item in items},
             first_month=catalog.months()[0],
+            source_problem=self._source_problem(champion, snapshot),
         )
 
+    def _source_problem(self, champion: Champion, snapshot: CatalogSnapshot) -> str | None:
+        """Why ``champion`` must not forecast the snapshot's source (trained on another one), or None."""
+        try:
+            current = self.data.identity(snapshot.catalog.items())
+            check_same_source(champion.source, current, model=champion.name, version=champion.version)
+        except SourceMismatchError as error:
+            logger.error("not serving %s v%s: %s", champion.name, champion.version, error)
+            return f"the champion does not serve this source: {error}"
+        return None
+
+    def source_problem(self) -> str | None:
+        """Why the served champion is refused on this source (for ``/health``), None when it is not refused."""
+        cache = self._cache
+        champion = self.champions.champion
+        if cache is None or champion is None or cache.key[1] != champion.version:
+            return None
+        return cache.source_problem
+
     def _item(self, cache: _Cache, item_text: str | None):
+        """The catalog's item for ``item_text``: as written, else as ingestion would resolve the name."""
         if item_text is None:
             return None
         item = cache.items_by_text.get(str(item_text).strip())
+        if item is None:
+            resolved = self.data.resolve_item_name(str(item_text))  # "Tomate" → "tomato", as ingestion does
+            item = cache.items_by_text.get(resolved) if resolved is not None else None
         if item is None:
             known = ", ".join(list(cache.items_by_text)[:10])
             more = "…" if len(cache.items_by_text) > 10 else ""
@@ -183,11 +214,7 @@ class ForecastService:
             )
         ahead = months_between(cache.last_month, month)
         if ahead > 1:
-            raise ForecastRequestError(
-                f"{format_month(month)} is {ahead} months after the latest complete month "
-                f"{format_month(cache.last_month)}: one-month-ahead forecasts need the month before; "
-                f"ask GET /forecast?item_id=…&horizon={ahead} for a recursive forecast"
-            )
+            raise ForecastRequestError(self._too_far_ahead(month, cache.last_month, ahead))
         predictions = cache.months.get(month)
         if predictions is None:
             with self._lock:
@@ -198,14 +225,50 @@ class ForecastService:
         text = format_month(month)
         if item is not None:
             if item not in predictions:
-                raise ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
+                raise self._not_forecast(cache, item, item_text, month)
             return self._rows([(text, item, predictions[item])], champion.version)
         return self._rows(((text, key, value) for key, value in predictions.items()), champion.version)
 
-    @staticmethod
-    def _predict_month(champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+    def _too_far_ahead(self, month: pd.Timestamp, last_month: pd.Timestamp, ahead: int) -> str:
+        """The 422 detail for a month after the next one: suggest the horizon only when it is allowed."""
+        text = (
+            f"{format_month(month)} is {ahead} months after the latest complete month {format_month(last_month)}: "
+            "one-month-ahead forecasts need the month before"
+        )
+        if ahead <= self.max_horizon:
+            return f"{text}; ask GET /forecast?item_id=…&horizon={ahead} for a recursive forecast"
+        return (
+            f"{text}, and it is beyond the largest horizon ({self.max_horizon} months, "
+            "SALESCAST_FORECAST_MAX_HORIZON): the furthest month that can be forecast is "
+            f"{format_month(shift_month(last_month, self.max_horizon))}"
+        )
+
+    def _active_items(self, cache: _Cache, month: pd.Timestamp) -> list:
+        """Items with a sale in the ``active_months`` before ``month`` (any sale before it when 0): the others are
+        discontinued, and forecasting their last sale forever would be a guess."""
+        items = cache.active.get(month)
+        if items is None:
+            sales = cache.catalog.sales
+            recent = sales["dates"] < month
+            if self.active_months:
+                recent &= sales["dates"] >= shift_month(month, -self.active_months)
+            items = cache.active[month] = sorted(sales.loc[recent, "item_id"].unique().tolist())
+        return items
+
+    def _not_forecast(self, cache: _Cache, item, item_text: str, month: pd.Timestamp) -> ForecastRequestError:
+        """Why ``item`` gets no forecast for ``month``: no sales before it, or none recently (discontinued)."""
         sales = cache.catalog.sales
-        items = sorted(sales.loc[sales["dates"] < month, "item_id"].unique().tolist())
+        before = sales.loc[(sales["item_id"] == item) & (sales["dates"] < month), "dates"]
+        text = format_month(month)
+        if before.empty:
+            return ForecastRequestError(f"item {item_text!r} has no sales before {text}: nothing to forecast from")
+        return ForecastRequestError(
+            f"item {item_text!r} has no sales in the {self.active_months} months before {text} (its last sale is "
+            f"{format_month(before.max())}): it is treated as discontinued (SALESCAST_FORECAST_ACTIVE_MONTHS)"
+        )
+
+    def _predict_month(self, champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+        items = self._active_items(cache, month)
         predicted = champion.forecaster.predict(cache.catalog, [month], items=items)
         predicted = predicted.sort_values("item_id")
         return dict(zip(predicted["item_id"].tolist(), predicted["prediction"].tolist(), strict=True))
@@ -221,6 +284,12 @@ class ForecastService:
             )
         champion, cache = self._state()
         item = self._item(cache, item_text)
+        first = shift_month(cache.last_month, 1)
+        active = self._active_items(cache, first)
+        if item is not None and item not in cache.paths and item not in set(active):
+            raise self._not_forecast(cache, item, item_text, first)
+        if item is None and not active:
+            return []  # every item is discontinued
         key = ALL_ITEMS if item is None else item
         steps = cache.paths.get(key)
         if steps is None or len(steps) < horizon:
@@ -228,7 +297,8 @@ class ForecastService:
                 steps = cache.paths.get(key)
                 if steps is None or len(steps) < horizon:
                     catalog = cache.catalog if item is None else subset_items(cache.catalog, [item])
-                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon)
+                    items = active if item is None else [item]
+                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon, items)
                     steps = [
                         [(format_month(month), name, value) for name, value in zip(
                             group["item_id"].tolist(), group["prediction"].tolist(), strict=True)]
@@ -238,5 +308,12 @@ class ForecastService:
         return self._rows((row for step in steps[:horizon] for row in step), champion.version)
 
     def describe(self) -> dict[str, Any]:
-        """The served champion (or why none) and its problems, for ``/health`` (:meth:`ChampionHolder.describe`)."""
-        return self.champions.describe()
+        """The served champion (or why none) and its problems, for ``/health`` (:meth:`ChampionHolder.describe`);
+        a champion refused on this source is ``source mismatch`` (its forecasts answer 503)."""
+        description = self.champions.describe()
+        problem = self.source_problem()
+        if problem and description.get("version") is not None:
+            mismatch = {"problem": "source_mismatch", "version": description["version"], "detail": problem}
+            description = {**description, "status": "source mismatch", "detail": problem}
+            description["problems"] = [*description["problems"], mismatch]
+        return description

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from salescast.lifecycle.sources import registered_model_name
 from salescast.serving.champion import ChampionHolder, ChampionWatcher
-from salescast.serving.data import ServingData, serving_source
+from salescast.serving.data import ServingData, serving_pipeline
 from salescast.serving.forecasts import ForecastService
 from salescast.settings import Settings
 
@@ -34,13 +35,15 @@ class ServingRuntime:
     @classmethod
     def start(cls, settings: Settings, store=None, *, watch: bool = True) -> ServingRuntime:
         """Set up serving on ``settings`` (``store``: the API's ingestion store, reused for the database source)."""
-        champions = ChampionHolder(settings)
         try:
-            data = ServingData(settings, serving_source(settings), store=store)
+            pipeline = serving_pipeline(settings)
         except ValueError as error:  # PipelineConfigError and friends: a message for the operator
             logger.error("forecasting disabled: %s", error)
-            return cls(champions, None, None, f"forecasting is not configured: {error}")
-        forecasts = ForecastService(champions, data, settings.forecast_max_horizon)
+            return cls(ChampionHolder(settings), None, None, f"forecasting is not configured: {error}")
+        # One registered model per pipeline: the API serves the champion of the pipeline it reads.
+        champions = ChampionHolder(settings, registered_model_name(pipeline, settings))
+        data = ServingData(settings, pipeline.source, store=store)
+        forecasts = ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
         watcher = ChampionWatcher(champions, settings.champion_poll_seconds).start() if watch else None
         return cls(champions, watcher, forecasts)
 

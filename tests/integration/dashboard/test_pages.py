@@ -156,8 +156,7 @@ def test_sales_page_says_how_to_load_sales_when_there_are_none(monkeypatch, tmp_
 def test_forecasts_page_shows_recorded_forecasts_errors_and_the_champion_horizon(monkeypatch, data, store):
     app = open_page(monkeypatch, data.environment, "forecasts")
     entries = {
-        entry.version: entry
-        for entry in ModelRegistry(mlflow.MlflowClient(data.tracking_uri), "salescast-forecaster").history()
+        entry.version: entry for entry in ModelRegistry(mlflow.MlflowClient(data.tracking_uri), "pipeline").history()
     }
 
     assert app.title[0].value == "Forecasts"
@@ -200,7 +199,7 @@ def test_forecasts_page_shows_recorded_forecasts_errors_and_the_champion_horizon
 
 def test_models_page_shows_versions_aliases_decisions_and_error_analysis(monkeypatch, data):
     app = open_page(monkeypatch, data.environment, "models")
-    history = ModelRegistry(mlflow.MlflowClient(data.tracking_uri), "salescast-forecaster").history()
+    history = ModelRegistry(mlflow.MlflowClient(data.tracking_uri), "pipeline").history()
     first, second = history
 
     assert app.title[0].value == "Models"
@@ -330,7 +329,7 @@ def test_versions_without_a_champion_show_recorded_forecasts_and_say_why(monkeyp
     environment = {**data.environment, "SALESCAST_MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri}
 
     forecasts = open_page(monkeypatch, environment, "forecasts")
-    assert "no version of salescast-forecaster holds the 'champion' alias" in forecasts.warning[0].value
+    assert "no version of pipeline holds the 'champion' alias" in forecasts.warning[0].value
     assert "Champion" not in metrics(forecasts) and "Forecast 2024-01 (total)" not in metrics(forecasts)
     assert table(forecasts, "month", "rmse", "baseline_rmse")["month"].tolist() == ["2023-11"]
     assert set(traces(figure(forecasts, "forecast_chart"))) == {"actual", "forecast (recorded)"}

@@ -16,7 +16,7 @@ from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
-MODEL = "salescast-forecaster"
+MODEL = "pipeline"
 
 
 @pytest.fixture
@@ -176,7 +176,9 @@ def test_a_champion_that_cannot_run_on_the_new_data_is_kept_and_said_so(tmp_path
     # Promoted by construction, not by a lucky draw: the baseline misses every push the model reads.
     assert first.metrics["rmse"] < 0.2 * first.baselines["SameMonthLastYearSales"]["rmse"]
     assert first.decision == "promoted"
-    sales_only = write_pipeline(tmp_path / "sales-only.yaml", {"kind": "csv", "data": {"sales": "data/sales.csv"}})
+    # Another file, the same registered model (name:) and the same sales file: the champion is compared.
+    sales_only = tmp_path / "sales-only.yaml"
+    write_pipeline(sales_only, {"kind": "csv", "data": {"sales": "data/sales.csv"}}, name=MODEL)
 
     second = run_training_job(load_pipeline_config(sales_only), mlflow_settings)
 

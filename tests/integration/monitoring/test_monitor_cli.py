@@ -19,7 +19,7 @@ CONTRACT_KEYS = {
     "month", "created_at", "champion", "thresholds", "data_drift", "performance", "performance_drift", "drifted",
     "retrained",
 }  # fmt: skip
-DRIFT_KEYS = {"name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted"}
+DRIFT_KEYS = {"name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted", "note"}
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     report = json.loads((folder / "report.json").read_text())
     assert set(report) == CONTRACT_KEYS
     assert report["month"] == "2022-12" and report["drifted"] is False and report["retrained"] is None
-    assert report["champion"] == {"name": "salescast-forecaster", "version": "1", "training_month": "2022-09"}
+    assert report["champion"] == {"name": "pipeline", "version": "1", "training_month": "2022-09"}
     assert report["thresholds"]["psi"] == 0.2 and report["thresholds"]["ks_pvalue"] == 0.01
     assert all(set(row) == DRIFT_KEYS for row in report["data_drift"])
     assert [row["kind"] for row in report["data_drift"]][-2:] == ["target", "prediction"]
@@ -81,11 +81,14 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert report["retrained"]["version"] == "2"
     # The retrain ran the job and the promotion rule decided: v1's lags follow the shift (last month is
     # already 80 % up), v2's 12-month window is mostly from before it, so v1 stays champion.
-    assert report["retrained"] == {"version": "2", "decision": "kept"}
-    retrained = client.get_model_version("salescast-forecaster", "2")
+    assert report["retrained"]["version"] == "2" and report["retrained"]["decision"] == "kept"
+    # The decision comes with the rule's reason, in the report and on the screen ("kept" alone said nothing).
+    reason = report["retrained"]["reason"]
+    assert reason.startswith("kept champion v1: only 0/3 metrics improve over champion v1")
+    assert reason in " ".join(drifted.output.split())
+    retrained = client.get_model_version("pipeline", "2")
     assert retrained.tags["test_month"] == "2022-12" and retrained.tags["decision"] == "kept"
-    assert retrained.tags["decision_reason"].startswith("kept champion v1: only 0/3 metrics improve over champion v1")
-    assert str(client.get_model_version_by_alias("salescast-forecaster", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("pipeline", "champion").version) == "1"
 
     wrong = monitor(tmp_path, mlflow_settings, "--month", "2030-01")
     assert wrong.exit_code == 2 and "latest complete month is 2022-12" in wrong.output

@@ -25,7 +25,7 @@ from salescast.serving.champion import ChampionProblem, NoChampionError
 from salescast.serving.runtime import ServingRuntime
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
-MODEL = "salescast-forecaster"
+MODEL = "pipeline"
 
 
 @pytest.fixture

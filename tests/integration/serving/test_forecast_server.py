@@ -15,7 +15,7 @@ from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
-MODEL = "salescast-forecaster"
+MODEL = "pipeline"  # the registered model is named after pipeline.yaml
 pytestmark = pytest.mark.slow
 
 

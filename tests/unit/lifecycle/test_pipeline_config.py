@@ -62,5 +62,5 @@ def test_errors_name_what_to_fix(raw, message, tmp_path):
 
 
 def test_missing_file_shows_an_example(tmp_path):
-    with pytest.raises(PipelineConfigError, match=r"not found; create it .* e.g.:\nsource:"):
+    with pytest.raises(PipelineConfigError, match=r"not found; create it .* e.g.:\nname: .*\nsource:"):
         load_pipeline_config(tmp_path / "pipeline.yaml")
