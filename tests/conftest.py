@@ -68,6 +68,8 @@ def isolated_settings(monkeypatch):
     for name in list(os.environ):
         if name.startswith("SALESCAST_") and not name.startswith(("SALESCAST_TEST_", "SALESCAST_REQUIRE_")):
             monkeypatch.delenv(name)
+    # Starlette's TestClient sends `Host: testserver`; the API answers only to the hosts it is told about.
+    monkeypatch.setenv("SALESCAST_ALLOWED_HOSTS", "testserver")
     get_settings.cache_clear()
     # Rich reads COLUMNS on every print: wide enough that no message wraps inside a temporary path.
     monkeypatch.setenv("COLUMNS", "240")

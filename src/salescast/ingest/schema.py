@@ -49,6 +49,43 @@ class PostSalesResult(BaseModel):
     errors: list[RejectedRow] = Field(default_factory=list)
 
 
+class RawSalesRow(BaseModel):
+    year_week: int
+    vegetable: str = Field(description="The name exactly as sent.")
+    sales: float
+
+
+class WeeklySalesRow(BaseModel):
+    year_week: int
+    vegetable: str = Field(description="Canonical English name.")
+    sales: float = Field(description="Sum of the week's raw rows resolving to this vegetable.")
+    is_outlier: bool | None = Field(default=None, description="Only with `with_outlier_flag=true`.")
+
+
+class MonthlySalesRow(BaseModel):
+    year_month: int = Field(examples=[202001], description="YYYYMM.")
+    vegetable: str
+    sales: float = Field(description="Weeks prorated by their days in the month.")
+
+
+class UnknownVegetable(BaseModel):
+    name: str = Field(description="The name as sent.")
+    rows: int
+    total_sales: float
+
+
+class AliasResult(BaseModel):
+    alias: str = Field(description="The alias' normalized key.")
+    vegetable: str = Field(description="The canonical vegetable it maps to.")
+    known_vegetable: bool = Field(description="False when the alias created a vegetable the lexicon does not know.")
+    rows_remapped: int = Field(description="Stored raw rows that moved to the vegetable.")
+
+
+class StatusResult(BaseModel):
+    status: str
+    detail: str
+
+
 class SalesRowIn(BaseModel):
     """One posted row as a sender should write it. Rows are validated one by one (see
     :func:`validate_sales_rows`): a row breaking these rules is rejected and reported, not the body."""
@@ -68,16 +105,6 @@ class SalesRowIn(BaseModel):
         ge=0,
         le=DEFAULT_MAX_SALES,
         description="Units sold that week: a finite number ≥ 0, at most SALESCAST_MAX_SALES (default 1e12).",
-    )
-
-
-class ErrorResponse(BaseModel):
-    """The body of every error the API answers with (4xx and 5xx)."""
-
-    detail: str = Field(description="What is wrong, in words a sender can act on.")
-    errors: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="For 422 on malformed parameters or bodies: each problem as {loc, msg, type}.",
     )
 
 
