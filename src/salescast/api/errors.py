@@ -10,8 +10,8 @@ connection without a ``Connection: close``, and the client's next request on it 
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -65,7 +65,7 @@ class ErrorBoundary:
             return
         sent = (value for name, value in scope["headers"] if name == REQUEST_ID_HEADER)
         request_id = next((value for value in sent if _CLIENT_REQUEST_ID.match(value)), None)
-        request_id = request_id or uuid.uuid4().hex.encode()
+        request_id = request_id or os.urandom(16).hex().encode()  # uuid4's randomness, a third of its cost
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         response_started = False
 

@@ -44,8 +44,11 @@ def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | 
         )
 
 
-def require_json_body(request: Request) -> None:
-    """415 unless the body is declared ``application/json`` (or ``application/<something>+json``)."""
+async def require_json_body(request: Request) -> None:
+    """415 unless the body is declared ``application/json`` (or ``application/<something>+json``).
+
+    ``async``: FastAPI runs a plain function in its thread pool, a hop per post.
+    """
     declared = request.headers.get("content-type", "")
     media_type = declared.split(";", 1)[0].strip().lower()
     is_json = media_type == "application/json" or (media_type.startswith("application/") and media_type[-5:] == "+json")

@@ -128,9 +128,11 @@ def test_an_unexpected_error_is_a_logged_json_500_with_the_request_id(client, ca
     assert len(fresh.headers["x-request-id"]) == 32  # a client id that is not a plain token is replaced
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server(request, tmp_path):
-    with private_database_url(request.param, tmp_path) as url, served_api(url, tmp_path) as server:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request, tmp_path_factory):
+    """One real server per backend for the module's protocol tests: starting one costs seconds."""
+    folder = tmp_path_factory.mktemp(f"contract-{request.param}")
+    with private_database_url(request.param, folder) as url, served_api(url, folder) as server:
         yield server
 
 
