@@ -6,7 +6,8 @@ FastAPI's generated document is completed where the routes alone cannot tell:
   ``204`` with the ``Allow`` header (the methods the path serves, as a ``405`` lists them too);
 - the admin bearer scheme is declared only when ``SALESCAST_ADMIN_TOKEN`` is set (without it the
   admin routes are open, and a document claiming otherwise would lie);
-- limits that come from the settings (``horizon`` ≤ ``SALESCAST_FORECAST_MAX_HORIZON``).
+- limits that come from the settings (``sales`` ≤ ``SALESCAST_MAX_SALES``, ``horizon`` ≤
+  ``SALESCAST_FORECAST_MAX_HORIZON``).
 """
 
 from __future__ import annotations
@@ -64,11 +65,18 @@ def _complete(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         components.pop("securitySchemes", None)
     for name in _UNUSED_FASTAPI_SCHEMAS:
         components.get("schemas", {}).pop(name, None)
+    _document_settings_limits(document["paths"], settings)
+    return document
+
+
+def _document_settings_limits(paths: dict[str, Any], settings: Settings) -> None:
+    """The bounds the routes take from the settings: a row's largest sales, the largest forecast horizon."""
+    body = paths["/post_sales"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body["items"]["anyOf"][0]["properties"]["sales"]["maximum"] = settings.max_sales
     for method in ("get", "head"):
-        for parameter in document["paths"].get("/forecast", {}).get(method, {}).get("parameters", []):
+        for parameter in paths.get("/forecast", {}).get(method, {}).get("parameters", []):
             if parameter["name"] == "horizon":
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": settings.forecast_max_horizon}
-    return document
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:

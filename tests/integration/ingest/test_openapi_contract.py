@@ -105,6 +105,14 @@ def test_a_422_detail_is_always_a_sentence(client, method, path, options):
     assert isinstance(response.json()["detail"], str) and response.json()["detail"]
 
 
+def test_limits_from_the_settings_are_documented(make_client):
+    document = make_client(max_sales=5e13, forecast_max_horizon=6).get("/openapi.json").json()
+    row = document["paths"]["/post_sales"]["post"]["requestBody"]["content"]["application/json"]["schema"]["items"]
+    assert row["anyOf"][0]["properties"]["sales"]["maximum"] == 5e13
+    horizon = [p for p in document["paths"]["/forecast"]["get"]["parameters"] if p["name"] == "horizon"]
+    assert horizon[0]["schema"]["maximum"] == 6
+
+
 def test_the_documented_forecast_month_and_horizon_bounds(client):
     parameters = {
         p["name"]: p["schema"] for p in client.get("/openapi.json").json()["paths"]["/forecast"]["get"]["parameters"]
