@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -37,16 +36,10 @@ def postgres_base_url() -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL on a fresh, private PostgreSQL schema, dropped after the test."""
-    base = postgres_base_url()
-    schema = f"salescast_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    from tests.server_support import private_postgres_url
+
+    with private_postgres_url(postgres_base_url()) as url:
+        yield url
 
 
 @pytest.fixture
@@ -68,6 +61,8 @@ def isolated_settings(monkeypatch):
     for name in list(os.environ):
         if name.startswith("SALESCAST_") and not name.startswith(("SALESCAST_TEST_", "SALESCAST_REQUIRE_")):
             monkeypatch.delenv(name)
+    # Starlette's TestClient sends `Host: testserver`; the API answers only to the hosts it is told about.
+    monkeypatch.setenv("SALESCAST_ALLOWED_HOSTS", "testserver")
     get_settings.cache_clear()
     # Rich reads COLUMNS on every print: wide enough that no message wraps inside a temporary path.
     monkeypatch.setenv("COLUMNS", "240")

@@ -41,7 +41,7 @@ def main(
 def _export_settings(settings) -> None:
     """Hand the effective settings to server worker processes, which read them from the environment."""
     for name, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"SALESCAST_{name.upper()}"] = str(value)
+        os.environ[f"SALESCAST_{name.upper()}"] = ",".join(value) if isinstance(value, list) else str(value)
 
 
 @app.command()
@@ -54,6 +54,7 @@ def serve(
     """Run the HTTP API (docs at /docs)."""
     import uvicorn
 
+    from salescast.api.http_protocol import PROTOCOL
     from salescast.ingest.store import StorageError, open_store
     from salescast.logging_config import configure_logging
 
@@ -81,6 +82,7 @@ def serve(
         workers=settings.workers,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,
+        http=PROTOCOL,  # uvicorn's httptools protocol with header/body deadlines (slow clients)
     )
 
 

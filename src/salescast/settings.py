@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 
@@ -22,7 +24,7 @@ class Settings(BaseSettings):
     )
     admin_token: str | None = Field(
         default=None,
-        description="Bearer token required by admin endpoints; unset means loopback-only serving.",
+        description="Bearer token required by admin endpoints; unset (or blank) means loopback-only serving.",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -31,6 +33,35 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024,
         gt=0,
         description="Largest accepted request body; larger bodies get 413.",
+    )
+    max_sales: float = Field(
+        default=1e12,
+        gt=0,
+        le=1e15,
+        description="Largest accepted weekly sales of one row; a larger value rejects its row. Bounded so "
+        "that no sum, mean or variance of stored sales can overflow a float on any backend.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (scheme://host[:port], comma-separated) allowed to send state-changing "
+        "requests besides the server's own pages; they also get CORS headers. Default: none.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host header values accepted besides the loopback names and the bound host "
+        "(comma-separated; '*.example.com' matches subdomains, '*' any host).",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a client has to send a request's line and headers; then the connection is closed.",
+    )
+    body_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client has to send a request's body once its headers arrived; then 408 and close.",
     )
     outlier_std_threshold: float = Field(
         default=5.0,
@@ -96,6 +127,37 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     access_log: bool = Field(default=False, description="Log every HTTP request (costs ~10% of throughput).")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _blank_token_is_no_token(cls, value: str | None) -> str | None:
+        # A token of spaces would protect nothing yet let `serve` bind a public interface.
+        if value is None:
+            return None
+        return value.strip() or None
+
+    @field_validator("allowed_origins", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Environment values are comma-separated (``a,b``); a JSON list is accepted too."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_have_a_scheme(cls, value: list[str]) -> list[str]:
+        origins = [origin.rstrip("/") for origin in value]
+        for origin in origins:
+            scheme, separator, host = origin.partition("://")
+            if not separator or scheme not in {"http", "https"} or not host or "/" in host:
+                raise ValueError(
+                    f"allowed origin {origin!r} is not scheme://host[:port] (e.g. https://app.example.com)"
+                )
+        return origins
 
     @field_validator("sqlite_synchronous")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from salescast.api.responses import json_response, route
@@ -17,12 +19,22 @@ def _runtime(request: Request):
     return runtime
 
 
-@route(router, "/forecast", ["GET"])
+# Years of the ingestion calendar; pandas' timestamps stop at 2262 and month 0000-01 would be a 500.
+MONTH_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$"
+
+
+@route(router, "/forecast", ["GET"], errors=(404, 422, 503))
 def forecast(
     request: Request,
-    month: str | None = Query(None, description="YYYY-MM: one-month-ahead forecasts for that month."),
+    month: str | None = Query(
+        None,
+        description="YYYY-MM: one-month-ahead forecasts for that month.",
+        json_schema_extra={"pattern": MONTH_PATTERN},
+    ),
     item_id: str | None = Query(None, description="One item (default: every item)."),
-    horizon: int | None = Query(None, description="Next H months after the latest data (recursive), 1…max."),
+    horizon: int | None = Query(
+        None, description="Next H months after the latest data (recursive), 1…SALESCAST_FORECAST_MAX_HORIZON."
+    ),
 ) -> Response:
     """Champion forecasts: ``month=YYYY-MM`` (one month ahead) or ``horizon=H`` (the next H months).
 
@@ -39,6 +51,10 @@ def forecast(
         raise HTTPException(
             status_code=422,
             detail="give either month=YYYY-MM (one month ahead, optional item_id) or item_id=…&horizon=H",
+        )
+    if month is not None and not re.fullmatch(MONTH_PATTERN, month):
+        raise HTTPException(
+            status_code=422, detail=f"month {month[:40]!r} is not of the form YYYY-MM with a year in 1900–2199"
         )
     try:
         service = _runtime(request).service()
@@ -57,7 +73,7 @@ def forecast(
     return json_response(rows)
 
 
-@route(router, "/admin/reload_model", ["POST"], dependencies=[Depends(require_admin)])
+@route(router, "/admin/reload_model", ["POST"], errors=(401, 403, 503), dependencies=[Depends(require_admin)])
 def reload_model(request: Request) -> Response:
     """Check the registry's champion alias now and load it if it moved (admin token required when set)."""
     runtime = _runtime(request)

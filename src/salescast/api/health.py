@@ -10,7 +10,7 @@ from salescast.api.responses import json_response, route
 router = APIRouter(tags=["health"])
 
 
-@route(router, "/health", ["GET"])
+@route(router, "/health", ["GET"], errors=(503,))
 def health(request: Request) -> Response:
     """Service status, database reachability (503 when it does not answer) and the served champion."""
     champion = _champion(request)

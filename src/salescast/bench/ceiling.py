@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from salescast.api.limits import RequestSizeLimit
+from salescast.api.app import install_http_middleware
 from salescast.api.responses import route
 from salescast.settings import get_settings
 
@@ -56,5 +56,5 @@ def create_ceiling_app() -> FastAPI:
 
     app = FastAPI(title="salescast ceiling")
     app.include_router(router)
-    app.add_middleware(RequestSizeLimit, max_bytes=get_settings().max_request_bytes)
+    install_http_middleware(app, get_settings())
     return app

@@ -231,6 +231,20 @@ def normalize_name(raw: str) -> str:
     return _SEPARATORS.sub(" ", without_accents).strip()
 
 
+# The key is stored and indexed (PostgreSQL refuses B-tree entries over ~2.7 kB); compatibility forms
+# expand under NFKD (U+FDFA becomes 18 characters), so a 200-character name could grow past that.
+MAX_NAME_KEY_LENGTH = 400
+
+
+def name_key(raw: str) -> str:
+    """:func:`normalize_name`, cut to 400 characters: the key under which names are stored and aliased.
+
+    A name that normalizes to nothing although it has a letter (a few isolated Arabic marks such as
+    U+FE70) keys on its casefolded self, so every valid name has a key.
+    """
+    return (normalize_name(raw) or raw.strip().casefold())[:MAX_NAME_KEY_LENGTH]
+
+
 def _plural_words(word: str, language: Language) -> tuple[str, ...]:
     """Plural spellings of one display word by the regular rules of its language (accents kept)."""
     key = normalize_name(word)

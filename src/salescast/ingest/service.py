@@ -7,11 +7,12 @@ import logging
 from functools import partial
 from typing import Any
 
-from salescast.ingest.names import normalize_name, resolve_vegetable_name
-from salescast.ingest.schema import PostSalesResult, validate_sales_rows
-from salescast.ingest.store import SalesStore, UpsertCounts
+from salescast.ingest.names import name_key, resolve_vegetable_name
+from salescast.ingest.schema import PostSalesResult, name_problem, validate_sales_rows
+from salescast.ingest.store import SalesStore, UpsertCounts, write_failure_kind
 from salescast.ingest.writer import GroupCommitWriter
 from salescast.ingest.writer_process import WriterProcess
+from salescast.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +24,42 @@ class InvalidPayload(ValueError):
     """The request body as a whole cannot be used (not a list of rows, an unusable alias, …)."""
 
 
+class BatchRefused(ValueError):
+    """The database refused this post's rows although they passed validation; nothing of the post was stored."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The database cannot store posts right now (down, locked, shutting down); nothing was stored: retry."""
+
+
+def _first_line(error: BaseException, limit: int = 300) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:limit]
+
+
+def _storage_failure(error: Exception, what: str = "this batch") -> Exception:
+    """The domain error a failed write means for its request (``error`` itself when it is a bug)."""
+    kind = write_failure_kind(error)
+    if kind == "data":
+        return BatchRefused(f"the database refused {what}, nothing of it was stored: {_first_line(error)}")
+    if kind == "unavailable":
+        return StorageUnavailable(f"the database cannot write right now, nothing was stored: {_first_line(error)}")
+    return error
+
+
 class IngestService:
     """Validates, resolves and stores the weekly feed, and answers the three layers' reads."""
 
-    def __init__(self, store: SalesStore, *, writer_process: bool = False) -> None:
-        """``writer_process``: commit in a child process (the server's choice, see :mod:`writer_process`)."""
+    def __init__(self, store: SalesStore, *, writer_process: bool = False, max_sales: float | None = None) -> None:
+        """``writer_process``: commit in a child process (the server's choice, see :mod:`writer_process`);
+        ``max_sales``: the largest sales a row may carry (default: the settings' ``max_sales``)."""
         self.store = store
-        self._writer_process = WriterProcess(store, normalize_name, resolve_vegetable_name) if writer_process else None
+        self.max_sales = get_settings().max_sales if max_sales is None else max_sales
+        self._writer_process = WriterProcess(store, name_key, resolve_vegetable_name) if writer_process else None
         commit = (
             self._writer_process.commit
             if self._writer_process
-            else partial(store.upsert_sales_batches, name_key=normalize_name, resolve=resolve_vegetable_name)
+            else partial(store.upsert_sales_batches, name_key=name_key, resolve=resolve_vegetable_name)
         )
         self.writer = GroupCommitWriter(commit)
 
@@ -47,10 +73,14 @@ class IngestService:
     def post_sales(self, payload: Any) -> PostSalesResult:
         """Store the valid rows of ``payload`` (a list of row objects) and report what happened to each.
 
-        Returns once the rows are committed.
+        Returns once the rows are committed. Raises :class:`BatchRefused` when the database refuses the
+        rows and :class:`StorageUnavailable` when it cannot write; in both cases nothing was stored.
         """
         valid, rejected = self._validate(payload)
-        counts = self.writer.submit(valid).result() if valid else UpsertCounts(0, 0, 0)
+        try:
+            counts = self.writer.submit(valid).result() if valid else UpsertCounts(0, 0, 0)
+        except Exception as error:
+            raise _storage_failure(error) from error
         return self._result(counts, rejected, len(payload))
 
     async def post_sales_async(self, payload: Any) -> PostSalesResult:
@@ -59,7 +89,10 @@ class IngestService:
             valid, rejected = await asyncio.to_thread(self._validate, payload)
         else:
             valid, rejected = self._validate(payload)
-        counts = await asyncio.wrap_future(self.writer.submit(valid)) if valid else UpsertCounts(0, 0, 0)
+        try:
+            counts = await asyncio.wrap_future(self.writer.submit(valid)) if valid else UpsertCounts(0, 0, 0)
+        except Exception as error:
+            raise _storage_failure(error) from error
         return self._result(counts, rejected, len(payload))
 
     def _validate(self, payload: Any) -> tuple[list, list]:
@@ -67,7 +100,7 @@ class IngestService:
             raise InvalidPayload(
                 f"expected a JSON list of {{year_week, vegetable, sales}} objects, got {type(payload).__name__}"
             )
-        return validate_sales_rows(payload)
+        return validate_sales_rows(payload, self.max_sales)
 
     @staticmethod
     def _result(counts: UpsertCounts, rejected: list, posted: int) -> PostSalesResult:
@@ -114,13 +147,15 @@ class IngestService:
         ``vegetable`` may be any known name of a vegetable in any language (``"tomate"`` means
         ``tomato``); a name the lexicon does not know becomes a new canonical vegetable, lowercased.
         """
-        alias_key, target_key = normalize_name(alias), normalize_name(vegetable)
-        if not alias_key:
-            raise InvalidPayload("alias: empty or blank")
-        if not target_key:
-            raise InvalidPayload("vegetable: empty or blank")
+        for field, name in (("alias", alias), ("vegetable", vegetable)):
+            if problem := name_problem(name):
+                raise InvalidPayload(f"{field}: {problem}")
+        alias_key, target_key = name_key(alias), name_key(vegetable)
         canonical = resolve_vegetable_name(vegetable)
-        remapped = self.store.add_alias(alias_key, canonical or target_key)
+        try:
+            remapped = self.store.add_alias(alias_key, canonical or target_key)
+        except Exception as error:
+            raise _storage_failure(error, "this alias") from error
         logger.info("alias %r -> %r re-mapped %d raw rows", alias_key, canonical or target_key, remapped)
         return {
             "alias": alias_key,

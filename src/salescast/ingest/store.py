@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 import sqlalchemy as sa
@@ -156,6 +156,34 @@ POSTGRES_WRITE_LOCK = 0x5A1E5CA57
 
 class StorageError(RuntimeError):
     """The database cannot be used as configured."""
+
+
+class RowsRefused(ValueError):
+    """The database refused rows of a write (a value or constraint it cannot hold), not the database's state."""
+
+
+WriteFailure = Literal["unavailable", "data", "unexpected"]
+# The database's state: down, locked past the busy timeout, out of disk, connection lost, writer gone.
+_UNAVAILABLE = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,
+    StorageError,
+    OSError,
+)
+# The rows' content: a value out of range, a string the driver cannot encode, a constraint violated.
+_DATA = (sa.exc.DataError, sa.exc.IntegrityError, RowsRefused, ArithmeticError, ValueError)
+
+
+def write_failure_kind(error: BaseException) -> WriteFailure:
+    """Why a write transaction failed: ``unavailable`` (retrying the same rows alone cannot help),
+    ``data`` (something in the rows: the batch that holds them is at fault) or ``unexpected``."""
+    if isinstance(error, _UNAVAILABLE):
+        return "unavailable"
+    if isinstance(error, _DATA) or isinstance(getattr(error, "orig", None), _DATA):
+        return "data"
+    return "unexpected"
 
 
 @dataclass(frozen=True)

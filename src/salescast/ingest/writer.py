@@ -5,6 +5,11 @@ queueing on the lock, each post joins a queue and one writer thread commits ever
 single transaction, then acknowledges every post in it. Each post still gets its own counts, as if
 posted alone in arrival order. Under load this turns hundreds of small transactions per second into
 a few larger ones; with one client it behaves exactly like a direct write.
+
+One post's rows can still make the shared transaction fail (a value or constraint the database
+refuses). Then each post of the group is committed alone, in arrival order: the posts alongside are
+stored and acknowledged, and only the one at fault gets the error. A database that cannot write at all
+(down, locked, writer gone) fails the whole group at once: retrying alone could not help.
 """
 
 from __future__ import annotations
@@ -16,14 +21,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from salescast.ingest.schema import SalesRow
-from salescast.ingest.store import UpsertCounts
+from salescast.ingest.store import StorageError, UpsertCounts, write_failure_kind
 
 logger = logging.getLogger(__name__)
 
 _STOP = object()
 
 
-class WriterClosed(RuntimeError):
+class WriterClosed(StorageError):
     """The writer was shut down; the post was not stored."""
 
 
@@ -89,7 +94,17 @@ class GroupCommitWriter:
         try:
             results = self._commit_batches([rows for rows, _ in pending])
         except BaseException as error:  # every waiting post learns it was not stored
-            logger.exception("group commit of %d posts failed", len(pending))
+            kind = write_failure_kind(error)
+            if len(pending) > 1 and kind != "unavailable" and isinstance(error, Exception):
+                # Something in one post's rows: commit each post alone, so only the post at fault fails.
+                logger.warning("group commit of %d posts failed (%s); committing each alone", len(pending), error)
+                for post in pending:
+                    self._commit([post])
+                return
+            if kind == "data":
+                logger.warning("the database refused a post's rows: %s", error)
+            else:
+                logger.exception("commit of %d post(s) failed", len(pending))
             for _, future in pending:
                 future.set_exception(error)
             return

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 
 from salescast.ingest.schema import SalesRow
-from salescast.ingest.store import SalesStore, StorageError, UpsertCounts
+from salescast.ingest.store import RowsRefused, SalesStore, StorageError, UpsertCounts, write_failure_kind
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,12 @@ class WriterProcessError(StorageError):
 
 
 def _picklable(error: BaseException) -> BaseException:
+    """``error`` if it crosses the pipe intact, else one of ours that keeps its kind (see ``write_failure_kind``)."""
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:
-        return WriterProcessError(f"{type(error).__name__}: {error}")
+        stand_in = RowsRefused if write_failure_kind(error) == "data" else WriterProcessError
+        return stand_in(f"{type(error).__name__}: {error}")
     return error
 
 

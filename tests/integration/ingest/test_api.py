@@ -4,32 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
-
-from salescast.api.app import create_app
-from salescast.settings import Settings
 
 TOKEN = "s3cret-token"
-
-
-@pytest.fixture
-def make_client(database_url):
-    clients = []
-
-    def make(**settings) -> TestClient:
-        client = TestClient(create_app(Settings(database_url=database_url, **settings)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def client(make_client) -> TestClient:
-    return make_client()
 
 
 def post(client, rows, path="/post_sales"):
