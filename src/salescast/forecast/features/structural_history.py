@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from salescast.forecast.equations import price_push
 from salescast.forecast.features import objectives, stock
 from salescast.forecast.features.base import FeatureOutput, lag
-from salescast.forecast.features.price import relative_changes
 from salescast.forecast.panel import Panel
 
 NAME = "structural_history"
@@ -31,8 +31,7 @@ def compute(panel: Panel) -> FeatureOutput:
     if panel.marketing is not None:
         columns |= {column("marketing", k): lag(panel.marketing, k) for k in range(WINDOW + 1)}
     if panel.price is not None:
-        changes = relative_changes(panel.price)
-        push = changes[:, 1:] - changes[:, :-1]
+        push = price_push(panel.price)
         columns |= {column("price_push", k): lag(push, k) for k in range(WINDOW + 1)}
     stockout = None
     if panel.refill is not None:

@@ -32,13 +32,13 @@ import pandas as pd
 from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from salescast.forecast.equations import LEVEL_DEPTH, demand, latent_level
 from salescast.forecast.features.objectives import ELIGIBLE, REMAINING
 from salescast.forecast.features.structural_history import WINDOW, column
 
 HISTORY_TERMS = {"same_month_last_year": "a", "last_year_average": "b", "growth": "c", "last_month": "g"}
 EXOGENOUS_TERMS = {"marketing": "d", "price": "e"}
 STARTING_VALUES = {"a": 0.3, "b": 0.3, "c": 0.4, "g": 0.0, "d": 0.0, "e": 0.0}
-DEPTH = 15  # months of history the equations read (M−1 … M−15)
 
 
 class CustomModel(RegressorMixin, BaseEstimator):
@@ -88,29 +88,15 @@ class CustomModel(RegressorMixin, BaseEstimator):
     @staticmethod
     def _multiplier(arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
         """(1 + d·marketing)(1 + e·price push) at every lag."""
-        return (1 + params.get("d", 0.0) * arrays["marketing"]) * (1 + params.get("e", 0.0) * arrays["price_push"])
+        return demand(1.0, arrays["marketing"], arrays["price_push"], params.get("d", 0.0), params.get("e", 0.0))
 
     @staticmethod
     def _expected(level: np.ndarray, lag: int, params: dict[str, float]) -> np.ndarray:
         """Expected v1 at ``lag`` from the levels at lag + 1 … lag + 15 (NaN past the window)."""
-        rows = len(level)
-        if lag + DEPTH >= level.shape[1]:
-            return np.full(rows, np.nan)
-        history = level[:, lag + 1 : lag + DEPTH + 1]  # history[:, k − 1] is the level k months before
-        year_ago = history[:, 11]
-        result = np.zeros(rows)
-        if "a" in params:
-            result = result + params["a"] * year_ago
-        if "b" in params:
-            result = result + params["b"] * history[:, :12].mean(axis=1)
-        if "c" in params:
-            recent, before = history[:, :3].sum(axis=1), history[:, 12:15].sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                growth = np.where(before > 0, recent / np.where(before > 0, before, 1.0), np.nan)
-            result = result + params["c"] * year_ago * growth
-        if "g" in params:
-            result = result + params["g"] * history[:, 0]
-        return result
+        if lag + LEVEL_DEPTH >= level.shape[1]:
+            return np.full(len(level), np.nan)
+        chronological = level[:, lag + LEVEL_DEPTH : lag : -1]  # lag + 15 (oldest) … lag + 1
+        return latent_level(chronological, params)
 
     def _predict(self, arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
         """Demand in M: the latent history rebuilt group by group (module docstring), then steps 2–5."""
