@@ -1,26 +1,29 @@
 """Synthetic monthly sales that follow the issue's generative process exactly, with the truth recorded.
 
-For each item, month by month (all items at once):
+For each item, month by month (all items at once; the equations are those of :mod:`forecast.equations`):
 
 1. **Latent level.** The first 15 months: v1 = level × seasonal(month) × (1 + ε). After that
    v1(M) = [a·v1(M−12) + b·mean(v1(M−1…M−12)) + c·v1(M−12)·Σv1(M−1…M−3)/Σv1(M−13…M−15)] × (1 + ε),
    ε ~ N(0, noise) (clipped at −1, so v1 ≥ 0).
 2. **Marketing and price.** v2(M) = v1(M)·(1 + d·marketing(M))·(1 + e·(r(M+1) − r(M))) with
-   r(M) = price(M)/price(M−1) − 1 (r of the first month is 0; prices are written to the cent, one month
-   past the end so that the last month's announced change exists).
+   r(M) = price(M)/price(M−1) − 1 (r of the first month is 0; prices go one month past the end so that
+   the last month's announced change exists). ``d`` is the lift per unit of spend, in the spend's units.
 3. **Objectives.** objective(FY) = Σ v2 over the fiscal year × U(objective_low, objective_high), rounded.
    In June: remaining = objective − recorded sales of July…May. If 0 < remaining ≤ 20 % of the objective
    and v2(June) < remaining, June's demand is `remaining` and July's demand is v2(July) − extra (floored
    at 0), extra = remaining − v2(June). Otherwise demand = v2.
 4. **Stock.** Stock starts at 0. Each month a refill brings the stock to cover × (demand + unmet of last
    month), cover ~ U(refill_cover_low, refill_cover_high), or, with probability ``shortage_probability``,
-   only U(shortage_cover_low, shortage_cover_high) of it; it arrives in 1–2 deliveries on random days
-   (amounts to the cent). sold(M) = min(demand(M) + unmet(M−1), available(M)), available(M) = closing
-   stock(M−1) + refills in M; unmet(M) = demand(M) + unmet(M−1) − sold(M), bought the month after.
+   only U(shortage_cover_low, shortage_cover_high) of it; it arrives in 1–2 deliveries on random days, or
+   (``refill_days="weekly"``) in equal deliveries on one weekday of every week. sold(M) = min(demand(M) +
+   unmet(M−1), available(M)), available(M) = closing stock(M−1) + refills in M; unmet(M) = demand(M) +
+   unmet(M−1) − sold(M), bought the month after.
 
-Recorded sales = sold. :func:`generate_sales_data` writes sales.csv, marketing.csv, price.csv,
-stock.csv, objectives.csv, truth.csv (the latent series and flags per month) and truth.json (every
-parameter), deterministically per seed.
+Recorded sales = sold. :func:`draw_inputs` draws every random input (levels, shocks, spend, prices,
+objective factors, refill covers and days), :func:`run_process` applies the steps above to them, and
+:func:`generate_sales_data` writes sales.csv, marketing.csv, price.csv, stock.csv, objectives.csv,
+truth.csv (the latent series and flags per month) and truth.json (every parameter), deterministically
+per seed.
 """
 
 from __future__ import annotations
@@ -217,26 +220,44 @@ def _weekly_deliveries(total: np.ndarray, month: int, weekday: np.ndarray, decim
     ]
 
 
-def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
-    """Run the generative process (module docstring) for every item at once; deterministic per seed."""
+@dataclass
+class ProcessInputs:
+    """Everything random the process reads, drawn once by :func:`draw_inputs` (or written by hand in a test).
+
+    Matrices are (items × months); ``price`` has one more month (the change announced for the month after
+    the last). ``objective_factor`` maps each complete fiscal year to its items' objective / natural total.
+    ``split`` is the first delivery's share of a month's refill (1: one delivery) on ``days[..., 0]``, the
+    rest on ``days[..., 1]``; ``weekday`` (0 = Monday), when given, replaces them by weekly deliveries.
+    """
+
+    levels: np.ndarray
+    amplitudes: np.ndarray
+    peaks: np.ndarray
+    shocks: np.ndarray
+    marketing: np.ndarray
+    price: np.ndarray
+    objective_factor: dict[int, np.ndarray]
+    cover: np.ndarray
+    split: np.ndarray
+    days: np.ndarray
+    weekday: np.ndarray | None = None
+
+
+def _month_numbers(parameters: GeneratorParameters) -> np.ndarray:
+    first = int(month_number([pd.Timestamp(parameters.start)])[0])
+    return np.arange(first, first + parameters.months)
+
+
+def draw_inputs(parameters: GeneratorParameters, seed: int = 0) -> ProcessInputs:
+    """Draw every random input of the process; deterministic per seed (the order of the draws is part of it)."""
     p = parameters
     rng = np.random.default_rng(seed)
     n, T = p.items, p.months
-    first = int(month_number([pd.Timestamp(p.start)])[0])
-    numbers = np.arange(first, first + T)
-    calendar = numbers % 12 + 1
+    numbers = _month_numbers(p)
     levels = np.exp(rng.uniform(np.log(p.level_low), np.log(p.level_high), n))
     amplitudes = rng.uniform(p.seasonal_amplitude_low, p.seasonal_amplitude_high, n)
     peaks = rng.integers(1, 13, n)
-    seasonal = 1 + amplitudes[:, None] * np.cos(2 * np.pi * (calendar[None, :] - peaks[:, None]) / 12)
     shocks = np.clip(rng.normal(0.0, p.noise, (n, T)), -1.0, None)
-
-    v1 = np.zeros((n, T))
-    v1[:, :WARMUP_MONTHS] = levels[:, None] * seasonal[:, :WARMUP_MONTHS] * (1 + shocks[:, :WARMUP_MONTHS])
-    coefficients = {"a": p.a, "b": p.b, "c": p.c}
-    for t in range(WARMUP_MONTHS, T):
-        v1[:, t] = latent_level(v1[:, t - LEVEL_DEPTH : t], coefficients, empty_growth=1.0) * (1 + shocks[:, t])
-
     marketing = np.where(
         rng.random((n, T)) < p.marketing_probability, rng.uniform(p.marketing_low, p.marketing_high, (n, T)), 0.0
     )
@@ -247,24 +268,10 @@ def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
     sizes = rng.uniform(p.price_change_low, p.price_change_high, (n, T + 1))
     signs = np.where(rng.random((n, T + 1)) < p.price_rise_share, 1.0, -1.0)
     for t in range(1, T + 1):
-        price[:, t] = np.where(
-            changes[:, t],
-            np.round(price[:, t - 1] * (1 + signs[:, t] * sizes[:, t]), p.price_decimals),
-            price[:, t - 1],
-        )
-    v2 = demand(v1, marketing, price_push(price), p.d, p.e)
-
-    years = fiscal_year(numbers)
-    objectives: dict[int, np.ndarray] = {}
-    for year in np.unique(years):
-        in_year = years == year
-        if in_year.sum() == 12:
-            factor = rng.uniform(p.objective_low, p.objective_high, n)
-            objectives[int(year)] = np.round(v2[:, in_year].sum(axis=1) * factor)
-
-    month_demand = v2.copy()  # demand of each month, after the June push and its July payback
-    sold, unmet, available, closing, refill = (np.zeros((n, T)) for _ in range(5))
-    shift, push = np.zeros((n, T)), np.zeros((n, T), dtype=bool)
+        changed = np.round(price[:, t - 1] * (1 + signs[:, t] * sizes[:, t]), p.price_decimals)
+        price[:, t] = np.where(changes[:, t], changed, price[:, t - 1])
+    years, counts = np.unique(fiscal_year(numbers), return_counts=True)
+    objective_factor = {int(year): rng.uniform(p.objective_low, p.objective_high, n) for year in years[counts == 12]}
     shortage = rng.random((n, T)) < p.shortage_probability
     cover = np.where(
         shortage,
@@ -275,6 +282,32 @@ def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
     split = np.where(two_deliveries, rng.uniform(0.3, 0.7, (n, T)), 1.0)
     days = np.sort(rng.integers(1, 29, (n, T, 2)), axis=2)
     weekday = rng.integers(0, 7, n) if p.refill_days == "weekly" else None  # drawn last: "random" is unchanged
+    return ProcessInputs(
+        levels, amplitudes, peaks, shocks, marketing, price, objective_factor, cover, split, days, weekday
+    )
+
+
+def run_process(parameters: GeneratorParameters, inputs: ProcessInputs) -> Simulation:
+    """The generative process (module docstring) on given inputs, month by month for every item at once."""
+    p, x = parameters, inputs
+    n, T = x.shocks.shape
+    numbers = _month_numbers(p)
+    calendar = numbers % 12 + 1
+    seasonal = 1 + x.amplitudes[:, None] * np.cos(2 * np.pi * (calendar[None, :] - x.peaks[:, None]) / 12)
+    v1 = np.zeros((n, T))
+    v1[:, :WARMUP_MONTHS] = x.levels[:, None] * seasonal[:, :WARMUP_MONTHS] * (1 + x.shocks[:, :WARMUP_MONTHS])
+    coefficients = {"a": p.a, "b": p.b, "c": p.c}
+    for t in range(WARMUP_MONTHS, T):
+        v1[:, t] = latent_level(v1[:, t - LEVEL_DEPTH : t], coefficients, empty_growth=1.0) * (1 + x.shocks[:, t])
+    v2 = demand(v1, x.marketing, price_push(x.price), p.d, p.e)
+
+    years = fiscal_year(numbers)
+    objectives = {
+        year: np.round(v2[:, years == year].sum(axis=1) * factor) for year, factor in x.objective_factor.items()
+    }
+    month_demand = v2.copy()  # demand of each month, after the June push and its July payback
+    sold, unmet, available, closing, refill = (np.zeros((n, T)) for _ in range(5))
+    shift, push = np.zeros((n, T)), np.zeros((n, T), dtype=bool)
     deliveries = []
     previous_closing, previous_unmet = np.zeros(n), np.zeros(n)
     for t in range(T):
@@ -290,11 +323,11 @@ def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
                 shift[:, t + 1] = -np.where(pushed, np.minimum(extra, v2[:, t + 1]), 0.0)
                 push[:, t + 1] = pushed
         wanted = month_demand[:, t] + previous_unmet
-        total = np.maximum(np.round(cover[:, t] * wanted - previous_closing, p.refill_decimals), 0.0)
-        if weekday is None:
-            parts = _random_day_deliveries(total, split[:, t], days[:, t], p.refill_decimals)
+        total = np.maximum(np.round(x.cover[:, t] * wanted - previous_closing, p.refill_decimals), 0.0)
+        if x.weekday is None:
+            parts = _random_day_deliveries(total, x.split[:, t], x.days[:, t], p.refill_decimals)
         else:
-            parts = _weekly_deliveries(total, int(numbers[t]), weekday, p.refill_decimals)
+            parts = _weekly_deliveries(total, int(numbers[t]), x.weekday, p.refill_decimals)
         refill[:, t] = np.sum([part for part, _ in parts], axis=0)
         for part, day in parts:
             given = part > 0
@@ -326,16 +359,21 @@ def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
         available,
         closing,
         refill,
-        marketing,
-        price,
+        x.marketing,
+        x.price,
         shift,
         push,
         objectives,
         delivery_frame,
-        levels,
-        amplitudes,
-        peaks,
+        x.levels,
+        x.amplitudes,
+        x.peaks,
     )
+
+
+def simulate(parameters: GeneratorParameters, seed: int = 0) -> Simulation:
+    """Draw the inputs and run the process; deterministic per seed."""
+    return run_process(parameters, draw_inputs(parameters, seed))
 
 
 def _long(simulation: Simulation, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -361,7 +399,16 @@ def generate_sales_data(out_dir: Path, seed: int = 0, items: int = 50, **options
     if unknown:
         raise ValueError(f"unknown generator option(s) {unknown}; valid options are {sorted(valid)}")
     parameters = GeneratorParameters(items=items, **options)
-    simulation = simulate(parameters, seed)
+    return write_simulation(out_dir, simulate(parameters, seed), parameters, seed)
+
+
+def write_simulation(
+    out_dir: Path, simulation: Simulation, parameters: GeneratorParameters, seed: int | None
+) -> dict[str, Any]:
+    """Write a simulation's five source CSVs, truth.csv and truth.json to ``out_dir``; return its summary.
+
+    ``seed`` is recorded as given (None for inputs that were not drawn from a seed).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     s = simulation
