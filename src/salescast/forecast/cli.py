@@ -120,7 +120,11 @@ def generate_sales(
     start: str = typer.Option("2018-07-01", help="First month (YYYY-MM-01)."),
     noise: float = typer.Option(0.05, min=0.0, help="σ of the multiplicative noise on v1."),
     param: list[str] = typer.Option(
-        [], "--param", help="Any other generator parameter, NAME=VALUE (a, b, c, d, e, marketing_probability, …)."
+        [],
+        "--param",
+        help="Any other generator parameter, NAME=VALUE: a, b, c, d (lift per unit of spend), e, marketing_low/high, "
+        "price_low/high, level_low/high, objective_low/high, shortage_probability, refill_days=weekly, … "
+        "(README, Generative process).",
     ),
 ) -> None:
     """Write monthly sales following the documented generative process, with its truth (truth.json, truth.csv)."""

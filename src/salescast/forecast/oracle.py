@@ -14,8 +14,9 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from salescast.forecast.generate import PUSH_THRESHOLD, WARMUP_MONTHS
-from salescast.forecast.panel import month_number, month_start
+from salescast.forecast.equations import LEVEL_DEPTH, demand, july_payback, june_push, latent_level, sold_from_stock
+from salescast.forecast.generate import WARMUP_MONTHS
+from salescast.forecast.panel import fiscal_year, month_number, month_start
 
 
 class TruthNotFoundError(FileNotFoundError):
@@ -37,7 +38,7 @@ def oracle_predictions(folder: Path, months: Sequence[pd.Timestamp] | None = Non
     if not has_truth(folder):
         raise TruthNotFoundError(f"{folder} has no truth.json and truth.csv; run `salescast generate sales --out DIR`")
     parameters = orjson.loads((folder / "truth.json").read_bytes())["parameters"]
-    a, b, c, d, e = (parameters[name] for name in "abcde")
+    coefficients = {name: parameters[name] for name in "abc"}
     truth = pd.read_csv(folder / "truth.csv")
     truth["month"] = month_number(pd.to_datetime(truth["dates"]))
     items = np.sort(truth["item_id"].unique())
@@ -51,11 +52,11 @@ def oracle_predictions(folder: Path, months: Sequence[pd.Timestamp] | None = Non
     objective = np.full(v1.shape, np.nan)
     objectives_file = folder / "objectives.csv"
     calendar = numbers % 12 + 1
-    fiscal_year = numbers // 12 + (calendar >= 7)
+    years = fiscal_year(numbers)
     if objectives_file.exists():
         table = pd.read_csv(objectives_file).pivot(index="item_id", columns="fiscal_year", values="objective")
-        table = table.reindex(index=items, columns=np.unique(fiscal_year))
-        objective = table.to_numpy(dtype=np.float64)[:, np.searchsorted(np.unique(fiscal_year), fiscal_year)]
+        table = table.reindex(index=items, columns=np.unique(years))
+        objective = table.to_numpy(dtype=np.float64)[:, np.searchsorted(np.unique(years), years)]
 
     wanted = np.arange(WARMUP_MONTHS, len(numbers))
     if months is not None:
@@ -64,18 +65,15 @@ def oracle_predictions(folder: Path, months: Sequence[pd.Timestamp] | None = Non
             raise ValueError(f"the oracle covers months {WARMUP_MONTHS + 1}… of the generated range only")
     predictions = np.empty((len(items), len(wanted)))
     for column, t in enumerate(wanted):
-        growth = v1[:, t - 3 : t].sum(axis=1) / v1[:, t - 15 : t - 12].sum(axis=1)
-        v1_hat = a * v1[:, t - 12] + b * v1[:, t - 12 : t].mean(axis=1) + c * v1[:, t - 12] * growth
-        demand = v1_hat * (1 + d * marketing[:, t]) * (1 + e * (r_next[:, t] - r_this[:, t]))
+        level = latent_level(v1[:, t - LEVEL_DEPTH : t], coefficients, empty_growth=1.0)  # as generated
+        expected = demand(level, marketing[:, t], r_next[:, t] - r_this[:, t], parameters["d"], parameters["e"])
         if calendar[t] == 6 and t >= 11:
             remaining = objective[:, t] - sales[:, t - 11 : t].sum(axis=1)
-            with np.errstate(invalid="ignore"):
-                pushed = (remaining > 0) & (remaining <= PUSH_THRESHOLD * objective[:, t]) & (demand < remaining)
-            demand = np.where(pushed, remaining, demand)
+            expected = june_push(expected, remaining, objective[:, t])[0]
         if calendar[t] == 7 and t >= 1:
-            demand = np.maximum(demand - np.clip(shift[:, t - 1], 0.0, None), 0.0)
+            expected = july_payback(expected, np.clip(shift[:, t - 1], 0.0, None))
         previous_unmet = unmet[:, t - 1] if t > 0 else 0.0
-        predictions[:, column] = np.minimum(demand + previous_unmet, available[:, t])
+        predictions[:, column] = sold_from_stock(expected + previous_unmet, available[:, t])
     return pd.DataFrame(
         {
             "dates": np.repeat(month_start(numbers[wanted]), len(items)),

@@ -26,6 +26,12 @@ def month_number(dates) -> np.ndarray:
     return (index.year.to_numpy().astype(np.int64) * 12 + index.month.to_numpy() - 1).astype(np.int64)
 
 
+def fiscal_year(number) -> np.ndarray:
+    """The fiscal year of month numbers: July 2022 … June 2023 is fiscal year 2023."""
+    number = np.asarray(number, dtype=np.int64)
+    return number // 12 + (number % 12 + 1 >= FISCAL_YEAR_START_MONTH)
+
+
 def month_start(number) -> pd.DatetimeIndex:
     """The month-start timestamps of month numbers (inverse of :func:`month_number`)."""
     number = np.asarray(number, dtype=np.int64)
@@ -68,9 +74,7 @@ class Panel:
     @property
     def fiscal_year(self) -> np.ndarray:
         """The fiscal year of each grid column (July 2022 … June 2023 is fiscal year 2023)."""
-        numbers = self.month_numbers
-        year, month = numbers // 12, numbers % 12 + 1
-        return year + (month >= FISCAL_YEAR_START_MONTH)
+        return fiscal_year(self.month_numbers)
 
 
 def _dense(

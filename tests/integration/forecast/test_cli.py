@@ -116,3 +116,18 @@ def test_errors_are_red_messages_with_exit_code_1(tmp_path):
     assert result.exit_code == 1 and "YAML mapping" in result.output
     result = runner.invoke(app, ["generate", "sales", "--out", str(tmp_path / "g"), "--param", "colour=red"])
     assert result.exit_code == 1 and "unknown generator option" in result.output
+
+
+def test_generate_sales_takes_units_and_refill_schedule_and_explains_bad_values(tmp_path):
+    options = ["--param", "marketing_low=1000", "--param", "marketing_high=4000", "--param", "d=0.0001"]
+    options += ["--param", "refill_days=weekly", "--param", "objective_high=1.25"]
+    result = runner.invoke(app, ["generate", "sales", "--out", str(tmp_path), "--items", "3", *options])
+    assert result.exit_code == 0, result.output
+    parameters = orjson.loads((tmp_path / "truth.json").read_bytes())["parameters"]
+    assert parameters["d"] == 0.0001 and parameters["refill_days"] == "weekly" and parameters["objective_high"] == 1.25
+    spend = pd.read_csv(tmp_path / "marketing.csv")["marketing"]
+    assert spend.between(1000, 4000).all()
+    assert (pd.to_datetime(pd.read_csv(tmp_path / "stock.csv")["dates"]).dt.day_of_week.nunique()) <= 3  # 1 per item
+    for bad, message in (("refill_days=daily", "refill_days must be one of"), ("d=much", "d must be a finite")):
+        result = runner.invoke(app, ["generate", "sales", "--out", str(tmp_path / "bad"), "--param", bad])
+        assert result.exit_code == 1 and message in result.output, result.output

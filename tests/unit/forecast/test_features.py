@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from salescast.forecast.catalog import catalog_from_frames
-from salescast.forecast.features import FEATURES, check_feature_names
+from salescast.forecast.features import FEATURES, INTERNAL_FEATURES, check_feature_names
 from salescast.forecast.features.base import MissingSourceError
+from salescast.forecast.features.structural_history import column as history_column
 from salescast.forecast.panel import build_panel, month_number
 
 MONTHS = pd.date_range("2020-01-01", "2021-06-01", freq="MS")
@@ -81,6 +82,38 @@ def test_marketing_missing_rows_are_zero_and_scaled_by_level():
     assert _value(catalog, "marketing", "marketing", 1, "2020-05-01") == 0.0
     # Level of item 2 in May 2020: mean of the months it has before (10, 20).
     assert _value(catalog, "marketing", "marketing_x_level", 2, "2020-05-01") == pytest.approx(1.5 * 15.0)
+
+
+def test_marketing_relative_to_the_item_usual_spend_is_free_of_units_and_of_the_future():
+    # item 1 spends in units, item 2 in thousands; each campaign is read against the item's own earlier ones
+    marketing = pd.DataFrame(
+        {
+            "dates": ["2020-03-01", "2020-05-01", "2020-08-01", "2020-05-01", "2020-06-01"],
+            "item_id": [1, 1, 1, 2, 2],
+            "marketing": [2.0, 4.0, 0.5, 3000.0, 1000.0],
+        }
+    )
+    catalog = catalog_from_frames(_sales(), marketing=marketing)
+
+    def relative(item: int, month: str) -> float:  # spend / usual spend: the column over the item's level
+        level = _value(catalog, "marketing", "marketing_x_level", item, month) / _value(
+            catalog, "marketing", "marketing", item, month
+        )
+        return _value(catalog, "marketing", "marketing_relative_x_level", item, month) / level
+
+    assert relative(1, "2020-03-01") == pytest.approx(1.0)  # the first campaign is the usual one
+    assert relative(1, "2020-05-01") == pytest.approx(4.0 / 3.0)  # usual spend (2 + 4) / 2 = 3
+    assert relative(1, "2020-08-01") == pytest.approx(0.5 / (6.5 / 3))  # (2 + 4 + 0.5) / 3
+    # item 2 in May: level of March … April = (10 + 20) / 2; June: usual (3000 + 1000) / 2 → 0.5
+    assert _value(catalog, "marketing", "marketing_relative_x_level", 2, "2020-05-01") == pytest.approx(15.0)
+    assert _value(catalog, "marketing", "marketing_relative_x_level", 2, "2020-06-01") == pytest.approx(0.5 * 20.0)
+    assert _value(catalog, "marketing", "marketing_relative_x_level", 1, "2020-04-01") == 0.0  # no campaign
+    # a later campaign never changes an earlier month's value
+    later = pd.concat([marketing, pd.DataFrame({"dates": ["2021-01-01"], "item_id": [1], "marketing": [90.0]})])
+    catalog_later = catalog_from_frames(_sales(), marketing=later)
+    assert _value(catalog_later, "marketing", "marketing_relative_x_level", 1, "2020-08-01") == pytest.approx(
+        _value(catalog, "marketing", "marketing_relative_x_level", 1, "2020-08-01")
+    )
 
 
 def test_price_changes_announced_and_current_with_carried_prices():
@@ -157,3 +190,25 @@ def test_a_feature_without_its_source_names_the_missing_data_entry(catalog):
 def test_unknown_feature_names_list_the_valid_ones():
     with pytest.raises(ValueError, match=r"valid features are .*last_month"):
         check_feature_names(["last_month", "weather"])
+
+
+def test_structural_history_carries_each_eligible_june_remaining_at_every_lag():
+    months = pd.date_range("2019-07-01", "2021-08-01", freq="MS")
+    sales = pd.DataFrame({"dates": months, "item_id": 1, "sales": 10.0})
+    sales.loc[sales["dates"] == "2021-06-01", "sales"] = 25.0  # pushed to the remaining 25 (see above)
+    objectives = pd.DataFrame({"fiscal_year": [2020, 2021], "item_id": [1, 1], "objective": [200.0, 135.0]})
+    catalog = catalog_from_frames(sales, objectives=objectives)
+    panel = build_panel(catalog)
+    output = INTERNAL_FEATURES["structural_history"](panel)
+    june, july, august = (
+        month_number([pd.Timestamp(m)])[0] - panel.first_month for m in ("2021-06", "2021-07", "2021-08")
+    )
+    assert output.columns[history_column("remaining", 0)][0, june] == pytest.approx(
+        25.0
+    )  # June itself: known in advance
+    assert output.columns[history_column("remaining", 1)][0, july] == pytest.approx(25.0)
+    assert output.columns[history_column("remaining", 2)][0, august] == pytest.approx(25.0)
+    assert output.columns[history_column("pushed", 1)][0, july] == 1.0
+    assert output.columns[history_column("remaining", 1)][0, june] == 0.0  # May was no eligible June
+    assert history_column("remaining", 3) in output.sales_unit_columns
+    assert history_column("pushed", 3) not in output.sales_unit_columns

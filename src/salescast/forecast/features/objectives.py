@@ -1,8 +1,9 @@
 """``objectives``: the June push towards the yearly objective and its July payback.
 
 Fiscal year Y runs July Y−1 … June Y. In June, remaining = objective − sales of July … May. When
-0 < remaining ≤ 20 % of the objective the sales team can close the gap: June's sales rise to `remaining`
-if they would have been lower, and July loses the same extra amount (buyers pulled purchases forward).
+0 < remaining ≤ 20 % of the objective (``equations.PUSH_THRESHOLD``) the sales team can close the gap:
+June's sales rise to `remaining` if they would have been lower, and July loses the same extra amount
+(buyers pulled purchases forward).
 
 Columns (0 outside their month):
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from salescast.forecast.equations import push_possible
 from salescast.forecast.features.base import FeatureOutput, lag, require, safe_ratio, window_sum
 from salescast.forecast.panel import Panel
 
@@ -24,7 +26,6 @@ NAME = "objectives"
 ELIGIBLE = "objective_june_eligible"
 REMAINING = "objective_remaining"
 PAYBACK = "objective_july_payback"
-PUSH_THRESHOLD = 0.20  # the push is tried when at most this share of the objective remains
 MET_TOLERANCE = 0.01  # a June that met its objective within 1 % is taken as pushed
 
 
@@ -33,8 +34,7 @@ def june_remaining(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     objective = require(panel.objective, NAME, "objectives")
     june = (panel.calendar_month == 6)[np.newaxis, :]
     remaining = objective - window_sum(panel.sales, 1, 11)
-    with np.errstate(invalid="ignore"):
-        eligible = june & (remaining > 0) & (remaining <= PUSH_THRESHOLD * objective)
+    eligible = june & push_possible(remaining, objective)
     return np.where(eligible, remaining, 0.0), eligible
 
 

@@ -8,8 +8,7 @@ A month without a price row keeps the last known price, so an unknown change cou
 
 from __future__ import annotations
 
-import numpy as np
-
+from salescast.forecast.equations import relative_price_changes
 from salescast.forecast.features.base import FeatureOutput, item_level, require
 from salescast.forecast.panel import Panel
 
@@ -19,17 +18,9 @@ THIS = "price_change_this"
 SCALED = "price_push_x_level"
 
 
-def relative_changes(price: np.ndarray) -> np.ndarray:
-    """r for each column of a price matrix (first column and unknown prices: 0)."""
-    change = np.zeros(price.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        change[:, 1:] = price[:, 1:] / price[:, :-1] - 1.0
-    return np.nan_to_num(change, nan=0.0, posinf=0.0, neginf=0.0)
-
-
 def compute(panel: Panel) -> FeatureOutput:
     """r(M+1), r(M) and (r(M+1) − r(M)) × level; ``panel.price`` has one column past the grid for r(M+1)."""
-    changes = relative_changes(require(panel.price, NAME, "price"))
+    changes = relative_price_changes(require(panel.price, NAME, "price"))
     this, following = changes[:, :-1], changes[:, 1:]
     push = (following - this) * item_level(panel)
     return FeatureOutput({NEXT: following, THIS: this, SCALED: push}, frozenset({SCALED}))

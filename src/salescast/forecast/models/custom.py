@@ -1,6 +1,7 @@
 """``CustomModel``: the issue's structural equations, parameters fitted with ``scipy.optimize.least_squares``.
 
-For month M, from the raw history window (``structural_history``, sales at M−1 … M−WINDOW):
+For month M, from the raw history window (``structural_history``, sales at M−1 … M−WINDOW), with the
+equations of :mod:`forecast.equations`:
 
 1. **Latent level, rebuilt recursively.** Walking the window from its oldest month to M−1, each month's
    latent level is v1 = sales / (1 + d·marketing)(1 + e·price push) (the multipliers only with ``marketing``
@@ -9,17 +10,20 @@ For month M, from the raw history window (``structural_history``, sales at M−1
    extra taken back in July), which the next ordinary month closes. A group's total sales are its total
    demand, so the total is split in proportion to each month's expected demand — the equations of step 2
    on the levels rebuilt before it, or, less than 15 months from the window's start, its level a year
-   before (else equally by level) — and within what is known: a lone stockout month's demand is at least
-   its sales, a pushed June's at most. A July whose payback took all its sales breaks the sum: its group
-   keeps the expected demands.
+   before, else the mean level of the ordinary months on either side of the group — and within what is
+   known: a lone stockout month's demand is at least its sales, a pushed June's at most. A July whose
+   payback took all of its own demand breaks the sum (June and July then sold exactly June's remaining):
+   its group keeps the expected demands.
 2. v1(M) = a·v1(M−12) + b·mean(v1(M−1…M−12)) + c·v1(M−12)·growth + g·v1(M−1); each term is on only when
    its feature (same_month_last_year, last_year_average, growth, last_month) is listed.
 3. demand(M) = v1(M) × (1 + d·marketing(M)) × (1 + e·(r(M+1) − r(M))).
-4. A group still open at M−1 (a stockout or a pushed June in M−1) is closed by M: M also sells the group's
-   expected demand minus its sales — the unmet demand after a stockout (≥ 0), the payback after a push (≤ 0).
-5. ``objectives``: in an eligible June, demand = max(demand, remaining).
+4. ``objectives``: in an eligible June, demand = max(demand, remaining); in the July after one, the push
+   took extra = max(remaining − June's expected demand, 0) of July's own demand (floored at 0).
+5. A group with a stockout still open at M−1 is closed by M: M also sells the group's unmet demand, its
+   expected demand (an eligible June's at least its remaining) minus its sales.
 
-Parameters minimize the squared errors relative to each item's level (the noise is multiplicative).
+Parameters minimize the squared errors relative to each item's level (the noise is multiplicative), from
+scale-free starting values within bounds that keep demand positive (:meth:`CustomModel._search_space`).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ import pandas as pd
 from scipy.optimize import least_squares
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from salescast.forecast.features.objectives import ELIGIBLE, REMAINING
+from salescast.forecast.equations import LEVEL_DEPTH, demand, latent_level
 from salescast.forecast.features.structural_history import WINDOW, column
 
 HISTORY_TERMS = {"same_month_last_year": "a", "last_year_average": "b", "growth": "c", "last_month": "g"}
 EXOGENOUS_TERMS = {"marketing": "d", "price": "e"}
-STARTING_VALUES = {"a": 0.3, "b": 0.3, "c": 0.4, "g": 0.0, "d": 0.0, "e": 0.0}
-DEPTH = 15  # months of history the equations read (M−1 … M−15)
+LEVEL_BOUNDS = (-1.0, 2.0)  # a, b, c, g: weights of past levels (they sum to about 1 for a stable item)
+MULTIPLIER_FLOOR_SHARE = 0.99  # d and e keep every training row's (1 + d·spend), (1 + e·push) above 0.01
+MAX_TYPICAL_LIFT = 10.0  # a typical spend lifts demand at most tenfold
 
 
 class CustomModel(RegressorMixin, BaseEstimator):
@@ -77,54 +82,48 @@ class CustomModel(RegressorMixin, BaseEstimator):
             "price_push": block("price_push", 0.0, "price" in self.features),
             "stockout": block("stockout", 0.0, "stock" in self.features) > 0,
             "pushed": block("pushed", 0.0, "objectives" in self.features) > 0,
-            "june_eligible": np.zeros(len(X), dtype=bool),
-            "remaining": np.zeros(len(X)),
+            "remaining": block("remaining", 0.0, "objectives" in self.features),  # > 0 in eligible Junes only
         }
-        if "objectives" in self.features:
-            arrays["june_eligible"] = X[ELIGIBLE].to_numpy(dtype=np.float64) > 0
-            arrays["remaining"] = X[REMAINING].to_numpy(dtype=np.float64)
         return arrays
 
     @staticmethod
     def _multiplier(arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
         """(1 + d·marketing)(1 + e·price push) at every lag."""
-        return (1 + params.get("d", 0.0) * arrays["marketing"]) * (1 + params.get("e", 0.0) * arrays["price_push"])
+        return demand(1.0, arrays["marketing"], arrays["price_push"], params.get("d", 0.0), params.get("e", 0.0))
 
     @staticmethod
     def _expected(level: np.ndarray, lag: int, params: dict[str, float]) -> np.ndarray:
         """Expected v1 at ``lag`` from the levels at lag + 1 … lag + 15 (NaN past the window)."""
-        rows = len(level)
-        if lag + DEPTH >= level.shape[1]:
-            return np.full(rows, np.nan)
-        history = level[:, lag + 1 : lag + DEPTH + 1]  # history[:, k − 1] is the level k months before
-        year_ago = history[:, 11]
-        result = np.zeros(rows)
-        if "a" in params:
-            result = result + params["a"] * year_ago
-        if "b" in params:
-            result = result + params["b"] * history[:, :12].mean(axis=1)
-        if "c" in params:
-            recent, before = history[:, :3].sum(axis=1), history[:, 12:15].sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                growth = np.where(before > 0, recent / np.where(before > 0, before, 1.0), np.nan)
-            result = result + params["c"] * year_ago * growth
-        if "g" in params:
-            result = result + params["g"] * history[:, 0]
-        return result
+        if lag + LEVEL_DEPTH >= level.shape[1]:
+            return np.full(len(level), np.nan)
+        chronological = level[:, lag + LEVEL_DEPTH : lag : -1]  # lag + 15 (oldest) … lag + 1
+        return latent_level(chronological, params)
 
     def _predict(self, arrays: dict[str, np.ndarray], params: dict[str, float]) -> np.ndarray:
         """Demand in M: the latent history rebuilt group by group (module docstring), then steps 2–5."""
         multiplier = self._multiplier(arrays, params)
         level, weight, top = self._rebuild(arrays, params, multiplier)
-        demand = self._expected(level, 0, params) * multiplier[:, 0]
-        open_group = top > 0
-        if open_group.any():  # closed by M: it sells the group's rest (unmet demand ≥ 0, or a payback ≤ 0)
-            in_group = self._members(open_group, top, 1)
-            expected = self._bounded(arrays, weight * multiplier, open_group & (top == 1), 1)
-            rest = np.sum(np.where(in_group, expected - arrays["sales"], 0.0), axis=1)
-            demand = np.where(open_group, np.maximum(demand + np.nan_to_num(rest), 0.0), demand)
-        eligible = arrays["june_eligible"]
-        return np.where(eligible, np.maximum(demand, arrays["remaining"]), demand)
+        remaining = arrays["remaining"]
+        expected = level * multiplier  # demand at every lag: rebuilt (or, in an open group, expected) levels
+        expected[:, 0] = self._expected(level, 0, params) * multiplier[:, 0]
+        demand = self._after_push(expected[:, :2], remaining[:, :2])[:, 0]
+        in_group = self._members(top > 0, top, 1)
+        stocked_out = np.any(in_group & arrays["stockout"], axis=1)
+        if stocked_out.any():  # a group with a stockout, closed by M: M also sells its unmet demand
+            expected = np.where(np.isfinite(weight), weight * multiplier, expected)
+            expected = self._after_push(self._bounded(arrays, expected, stocked_out & (top == 1), 1), remaining)
+            unmet = np.sum(np.where(in_group[:, :-1], expected - arrays["sales"][:, :-1], 0.0), axis=1)
+            demand = np.where(stocked_out, demand + np.clip(np.nan_to_num(unmet), 0.0, None), demand)
+        return demand
+
+    @staticmethod
+    def _after_push(expected: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+        """Demands at lags 0 … n−2 from the expected demands at lags 0 … n−1: a June's at least its remaining
+        (the push); in the month after a June, less the push's extra over that June's expected demand
+        (floored at 0)."""
+        demand = np.where(remaining > 0, np.maximum(expected, remaining), expected)[:, :-1]
+        extra = np.nan_to_num(np.clip(remaining[:, 1:] - expected[:, 1:], 0.0, None))
+        return np.where(remaining[:, 1:] > 0, np.maximum(demand - extra, 0.0), demand)
 
     @staticmethod
     def _members(rows: np.ndarray, top: np.ndarray, lag: int) -> np.ndarray:
@@ -175,20 +174,65 @@ class CustomModel(RegressorMixin, BaseEstimator):
             closing = member & ~disturbed[:, lag]  # an ordinary month closes the group (so lag + 1 ≤ WINDOW)
             if closing.any():
                 in_group = self._members(closing, top, lag)
-                known = ~np.any(in_group & ~np.isfinite(weight), axis=1)[:, np.newaxis]
-                share = np.where(in_group, np.where(known, weight, 1.0) * multiplier, 0.0)
+                filled = np.where(np.isfinite(weight), weight, self._local_level(level, disturbed, top, lag)[:, None])
+                known = ~np.any(in_group & ~np.isfinite(filled), axis=1)[:, np.newaxis]
+                share = np.where(in_group, np.where(known, filled, 1.0) * multiplier, 0.0)
                 total = np.sum(np.where(in_group, sales, 0.0), axis=1)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     demand = share * (total / np.sum(share, axis=1))[:, np.newaxis]
                 pair = closing & (top == lag + 1)
                 demand = self._bounded(arrays, demand, pair, lag + 1)
                 demand[:, lag] = np.where(pair, total - demand[:, lag + 1], demand[:, lag])
-                # a payback that took all of July (floored at 0) breaks the sum: keep the expected demands
-                floored = known[:, 0] & pair & arrays["pushed"][:, lag + 1] & (sales[:, lag] <= 0)
-                demand = np.where(floored[:, np.newaxis], share, demand)
+                demand = self._floored_july(demand, share, in_group, closing & (top > lag), total, arrays, lag)
                 level = np.where(in_group, demand / multiplier, level)
                 top = np.where(closing, 0, top)
         return level, weight, top
+
+    @staticmethod
+    def _floored_july(
+        demand: np.ndarray,
+        share: np.ndarray,
+        in_group: np.ndarray,
+        rows: np.ndarray,
+        total: np.ndarray,
+        arrays: dict[str, np.ndarray],
+        lag: int,
+    ) -> np.ndarray:
+        """``demand`` of groups closed by a July at ``lag`` whose June's payback took all its own demand.
+
+        Then June and July together demanded exactly June's remaining, whatever they would have (their
+        expected demands say how much, scaled down to at most the remaining), so the group's other months
+        demanded the rest of its sales. A group is taken as floored when its sales less the other months'
+        expected demand do not exceed the remaining (exactly equal for a lone June and July).
+        """
+        june = arrays["remaining"][:, lag + 1]
+        pair = np.isin(np.arange(WINDOW + 1), (lag, lag + 1))[np.newaxis, :]
+        others = in_group & ~pair
+        others_share = np.sum(np.where(others, share, 0.0), axis=1)
+        floored = rows & (june > 0) & (total - others_share <= june * (1 + 1e-9))
+        if not floored.any():
+            return demand
+        pair_share = share[:, lag] + share[:, lag + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pair_demand = share * np.fmin(1.0, june / pair_share)[:, np.newaxis]
+            others_demand = share * (np.clip(total - june, 0.0, None) / others_share)[:, np.newaxis]
+        kept = np.where(others, others_demand, np.where(in_group & pair, pair_demand, demand))
+        return np.where(floored[:, np.newaxis], kept, demand)
+
+    @staticmethod
+    def _local_level(level: np.ndarray, disturbed: np.ndarray, top: np.ndarray, lag: int) -> np.ndarray:
+        """Mean level of the ordinary months just before (top + 1) and just after (lag − 1) a group.
+
+        It stands in for a group month's expected level too deep in the window for the equations.
+        """
+        rows = np.arange(len(level))
+        before = np.minimum(top + 1, WINDOW)
+        older = np.where((top + 1 <= WINDOW) & ~disturbed[rows, before], level[rows, before], np.nan)
+        newer = level[:, lag - 1] if lag > 1 else np.full(len(level), np.nan)
+        newer = np.where(disturbed[:, lag - 1], np.nan, newer)
+        both = np.stack([older, newer])
+        counts = np.sum(np.isfinite(both), axis=0)
+        return np.where(counts > 0, np.nansum(both, axis=0) / np.maximum(counts, 1), np.nan)
 
     def fit(self, X: pd.DataFrame, y) -> CustomModel:
         names = self._names()
@@ -198,21 +242,50 @@ class CustomModel(RegressorMixin, BaseEstimator):
         counts = np.sum(~np.isnan(recent), axis=1)
         scale = np.nansum(recent, axis=1) / np.maximum(counts, 1)
         scale = np.where(scale > 0, scale, 1.0)
-        usable = np.isfinite(self._predict(arrays, {name: STARTING_VALUES[name] for name in names}))
+        start, lower, upper, unit = self._search_space(names, arrays)
+
+        def natural(theta: np.ndarray) -> dict[str, float]:
+            return {name: float(value) * unit[name] for name, value in zip(names, theta, strict=True)}
+
+        usable = np.isfinite(self._predict(arrays, natural(start)))
         arrays = {key: value[usable] for key, value in arrays.items()}
         target, scale = target[usable], scale[usable]
         if target.size == 0:
             raise ValueError("CustomModel has no training row with a complete 15-month history")
 
         def residuals(theta: np.ndarray) -> np.ndarray:
-            prediction = self._predict(arrays, dict(zip(names, theta, strict=True)))
-            return np.nan_to_num((prediction - target) / scale, nan=0.0)
+            return np.nan_to_num((self._predict(arrays, natural(theta)) - target) / scale, nan=0.0)
 
-        start = np.array([STARTING_VALUES[name] for name in names])
-        result = least_squares(residuals, start, max_nfev=self.max_nfev, x_scale="jac")
-        self.params_ = dict(zip(names, (float(value) for value in result.x), strict=True))
+        result = least_squares(residuals, start, bounds=(lower, upper), max_nfev=self.max_nfev, x_scale="jac")
+        self.params_ = natural(result.x)
         self.n_training_rows_ = int(target.size)
         return self
+
+    @staticmethod
+    def _search_space(
+        names: list[str], arrays: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+        """(start, lower bounds, upper bounds, unit of each parameter) for the optimizer, free of the data's units.
+
+        The optimizer works on scale-free values: the level coefficients share 1 equally at the start; the
+        marketing lift is searched per *typical* spend (the mean positive spend of the training rows, so
+        ``d`` = value / that spend) and the price effect as it is (price pushes are relative). Both start at
+        no effect, and are bounded so that no training row's multiplier falls below 0.01 (demand stays
+        positive) and a typical spend lifts demand at most tenfold.
+        """
+        level_terms = [name for name in names if name in HISTORY_TERMS.values()]
+        spend = arrays["marketing"][arrays["marketing"] > 0]
+        typical = float(spend.mean()) if spend.size else 1.0
+        largest_push = float(np.max(np.abs(arrays["price_push"]), initial=0.0))
+        push_bound = MULTIPLIER_FLOOR_SHARE / largest_push if largest_push > 0 else 10.0
+        space = {name: (1.0 / len(level_terms), *LEVEL_BOUNDS, 1.0) for name in level_terms}
+        if "d" in names:
+            largest = float(spend.max()) if spend.size else 1.0
+            space["d"] = (0.0, -MULTIPLIER_FLOOR_SHARE * typical / largest, MAX_TYPICAL_LIFT, 1.0 / typical)
+        if "e" in names:
+            space["e"] = (0.0, -push_bound, push_bound, 1.0)
+        start, lower, upper = (np.array([space[name][k] for name in names]) for k in range(3))
+        return start, lower, upper, {name: space[name][3] for name in names}
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self._predict(self._arrays(X), self.params_)
