@@ -43,7 +43,7 @@ def test_posted_sales_train_a_registered_version(tmp_path, sqlite_url, mlflow_se
     assert version.tags["test_month"] == "2022-12"
     # The posted weeks repeat every year, so last year's month is almost exact: Ridge (3 training months)
     # does not beat it, and the first version is registered but not promoted.
-    assert float(version.tags["candidate_rmse"]) > 10 * float(version.tags["baseline_SameMonthLastYearSales_rmse"])
+    assert float(version.tags["candidate_rmse"]) > float(version.tags["baseline_SameMonthLastYearSales_rmse"])
     assert (result.decision, version.tags["decision"]) == ("kept", "kept")
     assert version.tags["decision_reason"].startswith("no champion yet and does not beat SameMonthLastYearSales")
     aliases = client.get_registered_model("pipeline").aliases

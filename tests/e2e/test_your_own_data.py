@@ -79,7 +79,7 @@ def test_the_readme_walk_from_your_own_csv_to_forecasts_the_api_and_the_dashboar
         outputs[" ".join(command)] = " ".join(result.output.split())
     dry_run, train = outputs["train --dry-run"], outputs["train"]
     assert "2019-09 (147 rows)" in dry_run and "2018-09..2019-08" in dry_run and "148 items" in dry_run
-    assert "Version 1: promoted" in train and "RMSE 47.42 vs SameMonthLastYearSales 301.2" in train
+    assert "Version 1: promoted" in train and "RMSE 29.81 vs SameMonthLastYearSales 301.2" in train
 
     # The champion of the pipeline's own registered model, trained on this file.
     client = store_client(mlflow_settings)
@@ -93,9 +93,9 @@ def test_the_readme_walk_from_your_own_csv_to_forecasts_the_api_and_the_dashboar
     assert (decisions.count("promoted"), decisions.count("kept")) == (5, 4)  # as the README says
     mase = backtest.groupby(["month", "item_id"])["scaled_error"].mean().groupby("month").mean()
     smape = backtest.groupby(["month", "item_id"])["smape"].mean().groupby("month").mean()
-    # "mean per-item MASE 0.48–0.70 and sMAPE 2.2–2.9 % by month", as the README says
-    assert (round(mase.min(), 2), round(mase.max(), 2)) == (0.48, 0.70)
-    assert (round(smape.min(), 1), round(smape.max(), 1)) == (2.2, 2.9)
+    # "mean per-item MASE 0.17–0.22 and sMAPE 0.5–0.6 % by month", as the README says
+    assert (round(mase.min(), 2), round(mase.max(), 2)) == (0.17, 0.22)
+    assert (round(smape.min(), 1), round(smape.max(), 1)) == (0.5, 0.6)
     assert (tmp_path / "reports" / "us-employment-backtest_items.csv").is_file()
 
     forecasts = pd.read_csv(tmp_path / "forecasts" / "us-employment.csv")
@@ -107,7 +107,7 @@ def test_the_readme_walk_from_your_own_csv_to_forecasts_the_api_and_the_dashboar
     for row in first.itertuples():  # the rows the README shows
         assert f"CEU0500000001,{row.month},{row.prediction:.2f},1" in section
     history = outputs["history"]
-    assert "1 2019-09 2018-09..2019-08 promoted 47.42" in history and "us_employment.csv, 148 items" in history
+    assert "1 2019-09 2018-09..2019-08 promoted 29.81" in history and "us_employment.csv, 148 items" in history
 
     # The API on the same pipeline gives the file's numbers.
     settings = mlflow_settings.model_copy(

@@ -1,11 +1,15 @@
-"""The data catalog: the configured CSV sources read into validated DataFrames.
+"""The data catalog: the configured sources (CSV paths or DataFrames) read into validated DataFrames.
 
-Every source goes through the same validation whether it comes from a file (:func:`load_catalog`) or from
-frames (:func:`catalog_from_frames`). The non-obvious rules:
+Every source goes through the same validation whether it comes from a file or a frame (:func:`load_catalog`)
+or from frames (:func:`catalog_from_frames`). The non-obvious rules:
 
-* monthly sources (sales, marketing, price) must date every row on the first of its month;
-* ``item_id`` keeps the sales file's type (integers from a CSV, strings such as vegetable names are allowed);
-  the other sources are converted to it;
+* monthly sources (sales, marketing, price, exogenous) date a row by its month: ``YYYY-MM``, the first day of
+  the month, or its last day (monthly data is often dated at month end); any other day is an error;
+* ``item_id`` keeps its form: integers stay integers, and a column with any id that is not a plain integer
+  (``"000"``, ``"A-1"``, ``"tomato"``) is kept as strings, exactly as written; the other sources are converted
+  to the sales type;
+* ``exogenous`` is a generic table of numeric columns known in advance (promotions, holidays, plans), keyed by
+  (dates, item_id); each column becomes a model column of the pooled models;
 * a duplicate key — (dates, item_id) in sales, marketing and price, (fiscal_year, item_id) in objectives —
   is an error, never silently summed or dropped; stock refills on the same day are summed (two deliveries).
 """
@@ -28,8 +32,10 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "price": ("dates", "item_id", "price"),
     "stock": ("dates", "item_id", "refill"),
     "objectives": ("fiscal_year", "item_id", "objective"),
+    "exogenous": ("dates", "item_id"),  # plus any numeric columns
 }
-MONTHLY_SOURCES = ("sales", "marketing", "price")
+MONTHLY_SOURCES = ("sales", "marketing", "price", "exogenous")
+EXOGENOUS_SOURCES = ("marketing", "price", "stock", "objectives", "exogenous")
 
 
 class DataValidationError(ValueError):
@@ -45,6 +51,14 @@ class Catalog:
     price: pd.DataFrame | None = None
     stock: pd.DataFrame | None = None
     objectives: pd.DataFrame | None = None
+    exogenous: pd.DataFrame | None = None
+
+    @property
+    def exogenous_columns(self) -> list[str]:
+        """The generic exogenous table's value columns (empty without one)."""
+        if self.exogenous is None:
+            return []
+        return [column for column in self.exogenous.columns if column not in ("dates", "item_id")]
 
     def months(self) -> list[pd.Timestamp]:
         """The sorted unique months present in sales."""
@@ -69,28 +83,58 @@ def _require_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         raise DataValidationError(
             f"{name}: missing column(s) {missing}; expected a header with {list(expected)}, found {list(frame.columns)}"
         )
-    return frame.loc[:, list(expected)].copy()
+    if name != "exogenous":
+        return frame.loc[:, list(expected)].copy()
+    values = [column for column in frame.columns if column not in expected]
+    if not values:
+        raise DataValidationError(
+            "exogenous: no value column; give dates, item_id and at least one numeric column known in advance "
+            "(e.g. promotion, holiday)"
+        )
+    not_numeric = [column for column in values if frame[column].dtype.kind not in "biuf"]
+    if not_numeric:
+        raise DataValidationError(
+            f"exogenous: column(s) {not_numeric} are not numeric; every column besides dates and item_id must "
+            "hold numbers (encode a category as 0/1 columns)"
+        )
+    return frame.loc[:, [*expected, *values]].copy()
+
+
+MONTH_FORMATS = "YYYY-MM, YYYY-MM-01 (month start) or the month's last day (month end)"
 
 
 def _parse_dates(name: str, frame: pd.DataFrame, monthly: bool) -> pd.Series:
     raw = frame["dates"]
-    parsed = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype.kind != "M" else raw
+    if raw.dtype.kind == "M":
+        parsed = raw
+    elif isinstance(raw.dtype, pd.PeriodDtype):
+        parsed = raw.dt.to_timestamp()
+    else:
+        # ISO 8601 only: "01/02/2020" is January in one country and February in another, so it is an error
+        text = raw.astype("string").str.strip()
+        year_month = text.str.fullmatch(r"\d{4}-\d{1,2}").fillna(False)
+        parsed = pd.to_datetime(text.where(~year_month, text + "-01"), errors="coerce", format="ISO8601")
     bad = parsed.isna()
     if bad.any():
+        expected = MONTH_FORMATS if monthly else "YYYY-MM-DD"
+        expected += "; day-first or month-first dates such as 01/02/2020 are ambiguous: write them as ISO dates"
         raise DataValidationError(
             f"{name}: column 'dates' has {int(bad.sum())} value(s) that are not dates "
-            f"(expected YYYY-MM-01{'' if monthly else ' or YYYY-MM-DD'}):\n{_show_rows(frame, bad)}"
+            f"(expected {expected}):\n{_show_rows(frame, bad)}"
         )
-    parsed = parsed.astype("datetime64[ns]")
-    if monthly:
-        not_first = parsed.dt.day != 1
-        if not_first.any() or (parsed != parsed.dt.normalize()).any():
-            raise DataValidationError(
-                f"{name}: data is monthly, so every 'dates' must be the first of its month (YYYY-MM-01); "
-                f"{int(not_first.sum())} row(s) are not — aggregate them to months first:\n"
-                f"{_show_rows(frame, not_first)}"
-            )
-    return parsed.dt.normalize() if not monthly else parsed
+    parsed = pd.Series(pd.DatetimeIndex(parsed).tz_localize(None).astype("datetime64[ns]"), index=frame.index)
+    if not monthly:
+        return parsed.dt.normalize()
+    month_start = parsed.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+    month_end = parsed.dt.normalize() == (month_start + pd.offsets.MonthEnd(0))
+    not_month = ~((parsed == month_start) | month_end)
+    if not_month.any():
+        raise DataValidationError(
+            f"{name}: data is monthly, so every 'dates' must name a month ({MONTH_FORMATS}); "
+            f"{int(not_month.sum())} row(s) fall inside a month — aggregate them to months first:\n"
+            f"{_show_rows(frame, not_month)}"
+        )
+    return month_start
 
 
 def _parse_numeric(name: str, frame: pd.DataFrame, column: str, minimum: float | None) -> pd.Series:
@@ -122,7 +166,10 @@ def _parse_item_ids(name: str, frame: pd.DataFrame, like: pd.Series | None) -> p
             if (ids != ids.round()).any():
                 raise DataValidationError(f"{name}: column 'item_id' has non-integer numbers; use ints or names")
             return ids.astype("int64")
-        return ids.astype(str)
+        text = ids.astype(str)
+        if text.str.fullmatch(r"-?[1-9]\d{0,17}|0").all():  # plain integers written as text: the same ids
+            return text.astype("int64")
+        return text
     if like.dtype.kind in "iu":
         converted = pd.to_numeric(ids, errors="coerce")
         bad = converted.isna() | (converted != converted.round())
@@ -161,6 +208,11 @@ def _validate(name: str, frame: pd.DataFrame, sales_ids: pd.Series | None) -> pd
         _reject_duplicates(name, clean, ["fiscal_year", "item_id"])
         return clean.sort_values(["item_id", "fiscal_year"], ignore_index=True)
     clean["dates"] = _parse_dates(name, clean, monthly=name in MONTHLY_SOURCES)
+    if name == "exogenous":
+        for column in clean.columns[2:]:
+            clean[column] = _parse_numeric(name, clean, column, minimum=None)
+        _reject_duplicates(name, clean, ["dates", "item_id"])
+        return clean.sort_values(["item_id", "dates"], ignore_index=True)
     value_column = SOURCES[name][2]
     minimum = {"sales": 0.0, "marketing": 0.0, "price": None, "refill": 0.0}[value_column]
     clean[value_column] = _parse_numeric(name, clean, value_column, minimum)
@@ -181,15 +233,16 @@ def catalog_from_frames(
     price: pd.DataFrame | None = None,
     stock: pd.DataFrame | None = None,
     objectives: pd.DataFrame | None = None,
+    exogenous: pd.DataFrame | None = None,
 ) -> Catalog:
-    """Validate frames into a :class:`Catalog`; ``dates`` may be ``"YYYY-MM-01"`` strings or Timestamps.
+    """Validate frames into a :class:`Catalog`; monthly ``dates`` may be month strings or Timestamps.
 
     Raises :class:`DataValidationError` naming the source, column and offending rows.
     """
     clean_sales = _validate("sales", sales, None)
+    given = {"marketing": marketing, "price": price, "stock": stock, "objectives": objectives, "exogenous": exogenous}
     others = {
-        name: None if frame is None else _validate(name, frame, clean_sales["item_id"])
-        for name, frame in (("marketing", marketing), ("price", price), ("stock", stock), ("objectives", objectives))
+        name: None if frame is None else _validate(name, frame, clean_sales["item_id"]) for name, frame in given.items()
     }
     return Catalog(sales=clean_sales, **others)
 
@@ -200,19 +253,21 @@ def _read_csv(name: str, path: Path) -> pd.DataFrame:
     if path.is_dir():
         raise DataValidationError(f"{name}: {path} is a folder; give the CSV file's path")
     try:
-        return pd.read_csv(path)
+        # item ids are read as text so that "000" stays "000"; plain integers become ints again in validation
+        return pd.read_csv(path, dtype={"item_id": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataValidationError(f"{name}: cannot read {path} as CSV with a header: {error}") from error
 
 
-def load_catalog(data: Mapping[str, str | Path], base_dir: Path | None = None) -> Catalog:
+def load_catalog(data: Mapping[str, str | Path | pd.DataFrame], base_dir: Path | None = None) -> Catalog:
     """Read the configured sources (``"sales"`` required) into a validated :class:`Catalog`.
 
-    Relative paths are resolved against ``base_dir`` (default: the current directory). Unknown source names
-    raise :class:`DataValidationError` listing the known ones.
+    Each source is a CSV path or a pandas DataFrame. Relative paths are resolved against ``base_dir``
+    (default: the current directory). Unknown source names raise :class:`DataValidationError` listing the
+    known ones.
     """
     if not isinstance(data, Mapping):
-        raise DataValidationError(f"'data' must map source names to CSV paths, got {type(data).__name__}")
+        raise DataValidationError(f"'data' must map source names to CSV paths or DataFrames, got {type(data).__name__}")
     unknown = sorted(set(data) - set(SOURCES))
     if unknown:
         raise DataValidationError(f"unknown data source(s) {unknown}; known sources are {list(SOURCES)}")
@@ -222,6 +277,9 @@ def load_catalog(data: Mapping[str, str | Path], base_dir: Path | None = None) -
     frames = {}
     for name, location in data.items():
         if location is None:
+            continue
+        if isinstance(location, pd.DataFrame):
+            frames[name] = location
             continue
         path = Path(location)
         frames[name] = _read_csv(name, path if path.is_absolute() else base / path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,10 +11,20 @@ import pandas as pd
 
 from salescast.forecast.catalog import SOURCES
 from salescast.forecast.features import check_feature_names
-from salescast.forecast.models import check_model_name
+from salescast.forecast.models import check_model_name, make_model
 
 DEFAULT_FEATURES: tuple[str, ...] = ("last_month", "same_month_last_year", "last_year_average", "growth")
-CONFIG_KEYS = ("data", "start_test", "model", "features", "model_params", "target_scaling")
+CONFIG_KEYS = (
+    "data",
+    "start_test",
+    "model",
+    "features",
+    "model_params",
+    "target_scaling",
+    "target_transforms",
+    "refit",
+)
+REFITS = ("once", "monthly")
 
 
 class ConfigError(ValueError):
@@ -24,12 +35,14 @@ class ConfigError(ValueError):
 class ForecastConfig:
     """A checked configuration. ``start_test`` is a month start."""
 
-    data: dict[str, str]
+    data: dict[str, Any]  # source name → CSV path (str) or DataFrame
     start_test: pd.Timestamp
     model: str = "Ridge"
     features: tuple[str, ...] = DEFAULT_FEATURES
     model_params: dict[str, Any] = field(default_factory=dict)
     target_scaling: str | None = "auto"
+    target_transforms: list[Any] | None = None
+    refit: str = "once"
 
 
 def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
@@ -55,7 +68,7 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
             raise ConfigError(f"the configuration needs '{key}'")
     data = config["data"]
     if not isinstance(data, Mapping) or "sales" not in data:
-        raise ConfigError("'data' must map source names to CSV paths and include 'sales'")
+        raise ConfigError("'data' must map source names to CSV paths or DataFrames and include 'sales'")
     unknown_sources = sorted(set(data) - set(SOURCES))
     if unknown_sources:
         raise ConfigError(f"unknown data source(s) {unknown_sources}; valid sources are {list(SOURCES)}")
@@ -64,16 +77,29 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
     params = config.get("model_params") or {}
     if not isinstance(params, Mapping):
         raise ConfigError(f"'model_params' must be a mapping of parameter names to values, got {params!r}")
-    try:
-        check_model_name(model)
-        features = tuple(check_feature_names(features))
-    except ValueError as error:
-        raise ConfigError(str(error)) from error
-    return ForecastConfig(
-        data={name: str(path) for name, path in data.items()},
+    refit = config.get("refit", "once")
+    if refit not in REFITS:
+        raise ConfigError(
+            f"refit must be one of {list(REFITS)} (once: fitted on the months before start_test; monthly: refitted "
+            f"before each test month on every month before it), got {refit!r}"
+        )
+    checked = ForecastConfig(
+        data={name: source if isinstance(source, pd.DataFrame) else str(source) for name, source in data.items()},
         start_test=parse_month(config["start_test"]),
         model=model,
         features=features,
         model_params=dict(params),
         target_scaling=config.get("target_scaling", "auto"),
+        target_transforms=config.get("target_transforms"),
+        refit=refit,
     )
+    try:
+        check_model_name(model)
+        checked = dataclasses.replace(checked, features=tuple(check_feature_names(features)))
+        from salescast.forecast.pipeline import forecaster_from_config
+
+        forecaster_from_config(checked)  # model, scaling and transforms fit together
+        make_model(model, checked.model_params)  # parameters the model takes
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    return checked

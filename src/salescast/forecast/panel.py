@@ -50,7 +50,8 @@ class Panel:
     column than the grid — the month after it — so that a change announced for next month is visible;
     ``refill`` sums the daily refills of each month (NaN rows for items the stock file does not
     list, NaN columns after the stock file's last month: refills not known yet); ``objective`` repeats
-    each fiscal year's objective over its months (NaN without one). Sources absent from the catalog are ``None``.
+    each fiscal year's objective over its months (NaN without one); ``exogenous`` maps each column of the
+    generic exogenous table to its matrix (NaN without a row). Sources absent from the catalog are ``None``.
     """
 
     items: pd.Index
@@ -61,6 +62,7 @@ class Panel:
     price: np.ndarray | None
     refill: np.ndarray | None
     objective: np.ndarray | None
+    exogenous: dict[str, np.ndarray] | None = None
 
     @property
     def month_numbers(self) -> np.ndarray:
@@ -134,4 +136,10 @@ def build_panel(catalog: Catalog, last_month: pd.Timestamp | None = None, items:
         fiscal_years = Panel(item_index, first, width, sales_matrix, None, None, None, None).fiscal_year
         objective = table.reindex(columns=np.unique(fiscal_years)).to_numpy(dtype=np.float64)
         objective = objective[:, np.searchsorted(np.unique(fiscal_years), fiscal_years)]
-    return Panel(item_index, first, width, sales_matrix, marketing, price, refill, objective)
+    exogenous = None
+    if catalog.exogenous is not None:
+        exogenous = {
+            column: _dense(catalog.exogenous, column, item_index, first, width, np.nan)
+            for column in catalog.exogenous_columns
+        }
+    return Panel(item_index, first, width, sales_matrix, marketing, price, refill, objective, exogenous)

@@ -3,20 +3,25 @@
 Rules the pipeline owns, whatever the model:
 
 * **One month ahead.** The value for (item, M) uses actual sales strictly before M (the grid's lags) and
-  the exogenous data known in advance; a model is fitted once on the training months.
+  the exogenous data known in advance. ``refit="once"`` fits the model on the months before ``start_test``;
+  ``refit="monthly"`` refits it before each test month on every month before it (rolling origin).
+* **Three kinds of model.** *Pooled* models (Ridge, LightGBM, CustomModel) are one estimator over every
+  item's feature rows; *local* models (the statsforecast families) are one model per item fitted on its own
+  series; *baselines* read one lag. ``Auto`` combines them per item (:mod:`salescast.forecast.models.auto`).
+* **Scale-free pooled models.** Ridge and LightGBM fit on the target after ``target_transforms`` (default:
+  ``["item_level"]``, each row divided by its item's recent level), and predictions are transformed back
+  (:mod:`salescast.forecast.transforms`). CustomModel fits errors relative to each item's level itself.
 * **Fallback.** When the model cannot predict a pair — a feature it needs is missing (short history, a
-  gap in the window, a zero denominator) — the prediction is the item's **last known sales before M**
-  (any distance back); an item with no sales before M gets **0**. Every requested pair gets a value;
-  the counts are logged.
+  gap in the window, a zero denominator), or a per-item model could not fit — the prediction is the item's
+  **last known sales before M** (any distance back); an item with no sales before M gets **0**. Every
+  requested pair gets a value; the counts are logged.
 * **Stock cap.** With the ``stock`` feature, a prediction never exceeds the stock available in M
   (closing stock of M−1 plus refills in M). Predictions are never negative.
-* **Target scaling.** ``"item_level"`` divides the target and every sales-unit feature by the item's
-  level (mean of its sales in M−1…M−12) before fitting and multiplies predictions back; ``"auto"`` uses
-  the model's default (LightGBM: item_level; others: none).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,10 +33,12 @@ import pandas as pd
 
 from salescast.forecast.catalog import Catalog, DataValidationError, load_catalog
 from salescast.forecast.config import DEFAULT_FEATURES, ConfigError, parse_config
-from salescast.forecast.features import FEATURES, INTERNAL_FEATURES, FeatureOutput, check_feature_names
-from salescast.forecast.features.base import MissingSourceError, item_level
-from salescast.forecast.models import MODELS, check_model_name, make_model
-from salescast.forecast.panel import build_panel, month_number, month_start
+from salescast.forecast.features import FeatureOutput, check_feature_names, feature_function, reads_target_history
+from salescast.forecast.features.base import MissingSourceError
+from salescast.forecast.models import MODELS, check_model_name, make_model, model_kind
+from salescast.forecast.models.statistical import regular_history
+from salescast.forecast.panel import Panel, build_panel, month_number, month_start
+from salescast.forecast.transforms import TargetTransforms, parse_target_transforms, recent_scale
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +50,17 @@ OUTPUT_COLUMNS = ["dates", "item_id", "prediction"]
 class Design:
     """The rows to fit or predict, with what the pipeline needs beside the model columns."""
 
-    frame: pd.DataFrame  # dates, item_id, sales, model columns
-    level: np.ndarray  # item level (mean of available M−1…M−12), NaN without history
+    frame: pd.DataFrame  # dates, item_id, sales (actual), model columns
+    target: np.ndarray  # the sales after the matrix target transforms (= sales without any)
+    scale: np.ndarray  # per-row divisor of the target and the sales-unit columns (1: none; NaN: no history)
     train_ok: np.ndarray  # False on stockout months and the month after
     cap: np.ndarray  # stock available in M, NaN: no cap
     last_known: np.ndarray  # last sales before M, NaN without history
     sales_unit_columns: frozenset[str]
+    panel: Panel
+    stages: list[np.ndarray]  # the sales matrix before each target transform, and after the last
+    rows: np.ndarray  # panel row of each design row
+    cols: np.ndarray  # panel column of each design row
 
 
 class Forecaster:
@@ -60,6 +72,7 @@ class Forecaster:
         features: Sequence[str] = DEFAULT_FEATURES,
         model_params: Mapping[str, Any] | None = None,
         target_scaling: str | None = "auto",
+        target_transforms: Sequence[Any] | None = None,
     ) -> None:
         self.model = check_model_name(model)
         self.features = tuple(check_feature_names(features))
@@ -67,20 +80,46 @@ class Forecaster:
         if target_scaling not in TARGET_SCALINGS:
             raise ValueError(f"unknown target_scaling {target_scaling!r}; valid values are {list(TARGET_SCALINGS)}")
         self.target_scaling = target_scaling
+        self.target_transforms = None if target_transforms is None else list(target_transforms)
+        self.transforms = self._resolve_transforms()
 
-    # -- features -------------------------------------------------------------------------------------------
+    # -- configuration ----------------------------------------------------------------------------------
 
     @property
     def _model_class(self) -> type:
         return MODELS[self.model]
 
+    @property
+    def kind(self) -> str:
+        """``pooled``, ``local``, ``baseline`` or ``auto``."""
+        return model_kind(self.model)
+
+    def _resolve_transforms(self) -> TargetTransforms:
+        accepts = getattr(self._model_class, "accepts_target_transforms", False)
+        if self.target_transforms is not None:
+            if not accepts:
+                raise ValueError(
+                    f"target_transforms apply to the pooled Ridge and LightGBM models; {self.model} "
+                    + (
+                        "fits errors relative to each item's level itself"
+                        if self.kind == "pooled"
+                        else "does not pool items"
+                    )
+                )
+            if self.target_scaling != "auto":
+                raise ValueError(
+                    "give either target_scaling or target_transforms, not both (item_level is a transform)"
+                )
+            return parse_target_transforms(self.target_transforms)
+        scaling = self.target_scaling
+        if scaling == "auto":
+            scaling = getattr(self._model_class, "default_target_scaling", None)
+        return TargetTransforms((), scaling == "item_level")
+
     def _computed_features(self) -> list[str]:
         return list(dict.fromkeys([*self.features, *self._model_class.required_features]))
 
-    def _scaling(self) -> str | None:
-        if self.target_scaling == "auto":
-            return getattr(self._model_class, "default_target_scaling", None)
-        return self.target_scaling
+    # -- the design -------------------------------------------------------------------------------------
 
     def _pairs(self, catalog: Catalog, months: Sequence, items: Sequence | None, first: int) -> pd.DataFrame:
         wanted = np.unique(month_number(pd.DatetimeIndex(months)))
@@ -111,10 +150,12 @@ class Forecaster:
         pairs = pairs.sort_values(["month", "item_id"], ignore_index=True)
         rows = panel.items.get_indexer(pairs["item_id"])
         cols = pairs["month"].to_numpy() - panel.first_month
+        stages = self.transforms.apply(panel.sales)
+        transformed = dataclasses.replace(panel, sales=stages[-1]) if self.transforms.matrix else panel
         outputs: dict[str, FeatureOutput] = {}
         for name in self._computed_features():
             try:
-                outputs[name] = (FEATURES | INTERNAL_FEATURES)[name](panel)
+                outputs[name] = feature_function(name)(transformed if reads_target_history(name) else panel)
             except MissingSourceError as error:
                 raise ConfigError(str(error)) from error
         columns: dict[str, np.ndarray] = {}
@@ -122,6 +163,8 @@ class Forecaster:
         model_features = self.features if self._model_class.uses_listed_features else ()
         for name in dict.fromkeys([*model_features, *self._model_class.required_features]):
             for column, matrix in outputs[name].columns.items():
+                if column in columns or column in ("dates", "item_id", "sales"):
+                    raise ConfigError(f"feature column {column!r} of {name!r} is already a column of another feature")
                 columns[column] = matrix[rows, cols]
             sales_units |= outputs[name].sales_unit_columns
         train_ok = np.ones(len(pairs), dtype=bool)
@@ -135,6 +178,9 @@ class Forecaster:
         last_known_before = np.full(len(pairs), np.nan)
         has_previous = cols > 0
         last_known_before[has_previous] = last_known[rows[has_previous], cols[has_previous] - 1]
+        scale = np.ones(len(pairs))
+        if self.transforms.item_level:
+            scale = recent_scale(stages[-1])[rows, cols]
         frame = pd.DataFrame(
             {
                 "dates": month_start(pairs["month"].to_numpy()),
@@ -143,40 +189,69 @@ class Forecaster:
                 **columns,
             }
         )
-        return Design(frame, item_level(panel)[rows, cols], train_ok, cap, last_known_before, frozenset(sales_units))
+        return Design(
+            frame,
+            stages[-1][rows, cols],
+            scale,
+            train_ok,
+            cap,
+            last_known_before,
+            frozenset(sales_units),
+            panel,
+            stages,
+            rows,
+            cols,
+        )
 
     def feature_frame(self, catalog: Catalog, months: Sequence, items: Sequence | None = None) -> pd.DataFrame:
         """dates, item_id, sales (actual or NaN), then one column per feature column the model uses."""
         return self._design(catalog, months, items).frame
 
-    # -- fit / predict --------------------------------------------------------------------------------------
-
-    def _model_input(self, design: Design) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """(X, scale, predictable): X scaled if needed; rows the model can predict."""
+    def _model_input(self, design: Design) -> tuple[pd.DataFrame, np.ndarray]:
+        """(X, predictable): X divided by the row scale where the columns are in sales units."""
         columns = [column for column in design.frame.columns if column not in ("dates", "item_id", "sales")]
         X = design.frame[columns].astype(np.float64)
-        scale = np.ones(len(X))
         predictable = np.ones(len(X), dtype=bool)
         if not getattr(self._model_class, "handles_missing", False) and columns:
             predictable &= ~X.isna().any(axis=1).to_numpy()
-        if self._scaling() == "item_level":
-            scale = np.where(design.level > 0, design.level, np.where(design.level == 0, 1.0, np.nan))
-            predictable &= ~np.isnan(scale)
+        if self.transforms.item_level:
+            predictable &= ~np.isnan(design.scale)
             scaled = [column for column in columns if column in design.sales_unit_columns]
-            X = X.copy()
-            X[scaled] = X[scaled].to_numpy() / np.where(np.isnan(scale), 1.0, scale)[:, np.newaxis]
-        return X, scale, predictable
+            if scaled:
+                X = X.copy()
+                X[scaled] = X[scaled].to_numpy() / np.where(np.isnan(design.scale), 1.0, design.scale)[:, np.newaxis]
+        return X, predictable
+
+    # -- fit ----------------------------------------------------------------------------------------------
 
     def fit(self, catalog: Catalog, target_months: Sequence[pd.Timestamp]) -> Forecaster:
-        """Train on the (month, item) rows with sales in ``target_months``; features use all earlier history."""
+        """Train on the (month, item) rows with sales in ``target_months``; features use all earlier history.
+
+        A local model fits each item on its whole series up to the last of ``target_months``.
+        """
         params = dict(self.model_params)
         if "features" in self._model_class().get_params() and "features" not in params:
             params["features"] = self.features  # a structural model switches its terms on the listed features
         self.model_ = make_model(self.model, params)
+        self.fit_end_ = max(pd.Timestamp(month) for month in target_months)
+        if self.kind == "auto":
+            self.model_.fit_forecaster(self, catalog, target_months)
+            self.feature_columns_ = self.model_.feature_columns_
+            self.n_training_rows_ = self.model_.n_training_rows_
+            return self
+        if self.kind == "local":
+            panel = build_panel(catalog, last_month=self.fit_end_)
+            end = int(month_number([self.fit_end_])[0]) - panel.first_month + 1
+            series = {item: regular_history(panel.sales[row], end) for row, item in enumerate(panel.items)}
+            self.model_.fit(series)
+            self.feature_columns_ = []
+            self.n_training_rows_ = int(np.sum(~np.isnan(panel.sales[:, :end])))
+            logger.info("fitted %s on %d of %d items", self.model, self.model_.n_fitted_, len(series))
+            return self
         design = self._design(catalog, target_months)
-        X, scale, predictable = self._model_input(design)
-        y = design.frame["sales"].to_numpy()
-        usable = predictable & design.train_ok & ~np.isnan(y)
+        X, predictable = self._model_input(design)
+        y = design.target / design.scale
+        usable = predictable & design.train_ok & np.isfinite(y)
         self.feature_columns_ = list(X.columns)
         self.n_training_rows_ = int(usable.sum())
         if self._model_class.needs_training and self.n_training_rows_ == 0:
@@ -185,23 +260,39 @@ class Forecaster:
                 f"{self.feature_columns_} (lags need up to 15 months of history) or was a stockout. "
                 "Give more history or move start_test later."
             )
-        self.model_.fit(X[usable], y[usable] / scale[usable])
+        self.model_.fit(X[usable], y[usable])
         logger.info("fitted %s on %d rows, columns %s", self.model, self.n_training_rows_, self.feature_columns_)
         return self
 
-    def predict(self, catalog: Catalog, months: Sequence[pd.Timestamp], items: Sequence | None = None) -> pd.DataFrame:
-        """One row per requested (month, item): columns dates (Timestamp), item_id, prediction.
+    # -- predict ------------------------------------------------------------------------------------------
 
-        ``items=None`` means the items with a sales row that month, or every item for a month after the last
-        month of sales. Pairs the model cannot predict get the fallback (module docstring).
-        """
-        if not hasattr(self, "model_"):
-            raise RuntimeError("call fit before predict")
-        design = self._design(catalog, months, items)
-        X, scale, predictable = self._model_input(design)
+    def _raw_pooled(self, design: Design) -> np.ndarray:
+        """The model's predictions in sales units, NaN where it cannot predict."""
+        X, predictable = self._model_input(design)
         prediction = np.full(len(X), np.nan)
         if predictable.any():
-            prediction[predictable] = self.model_.predict(X[predictable]) * scale[predictable]
+            scaled = self.model_.predict(X[predictable]) * design.scale[predictable]
+            prediction[predictable] = self.transforms.invert(
+                scaled, design.stages, design.rows[predictable], design.cols[predictable]
+            )
+        return prediction
+
+    def _raw_local(self, design: Design) -> np.ndarray:
+        """Each pair's forecast from the item's actual history before its month (fitted parameters kept)."""
+        prediction = np.full(len(design.rows), np.nan)
+        sales = design.panel.sales
+        for index, (row, col) in enumerate(zip(design.rows, design.cols, strict=True)):
+            observed = np.flatnonzero(~np.isnan(sales[row, :col]))
+            if observed.size == 0:
+                continue
+            steps = int(col - observed[-1])
+            path = self.model_.forecast(design.panel.items[row], regular_history(sales[row], col), steps)
+            prediction[index] = path["mean"][steps - 1]
+        return prediction
+
+    def _finish(self, design: Design, prediction: np.ndarray) -> np.ndarray:
+        """The pipeline's rules on raw predictions: fallback, stock cap, never negative."""
+        prediction = prediction.copy()
         missing = ~np.isfinite(prediction)
         from_last = missing & ~np.isnan(design.last_known)
         prediction[from_last] = design.last_known[from_last]
@@ -217,10 +308,90 @@ class Forecaster:
                 int(zero.sum()),
             )
         prediction = np.fmin(prediction, design.cap)
-        prediction = np.clip(prediction, 0.0, None)
+        return np.clip(prediction, 0.0, None)
+
+    def predict(self, catalog: Catalog, months: Sequence[pd.Timestamp], items: Sequence | None = None) -> pd.DataFrame:
+        """One row per requested (month, item): columns dates (Timestamp), item_id, prediction.
+
+        ``items=None`` means the items with a sales row that month, or every item for a month after the last
+        month of sales. Pairs the model cannot predict get the fallback (module docstring).
+        """
+        if not hasattr(self, "model_"):
+            raise RuntimeError("call fit before predict")
+        design = self._design(catalog, months, items)
+        if self.kind == "auto":
+            raw = self.model_.predict_design(self, catalog, design)
+        elif self.kind == "local":
+            raw = self._raw_local(design)
+        else:
+            raw = self._raw_pooled(design)
+        prediction = self._finish(design, raw)
         return pd.DataFrame(
             {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
         )
+
+    # -- horizon ------------------------------------------------------------------------------------------
+
+    def _local_paths(self, catalog: Catalog, last_month: pd.Timestamp, horizon: int, items: list) -> dict:
+        """Each item's own multi-step path for ``last_month + 1 … + horizon`` (NaN: the fallback)."""
+        panel = build_panel(catalog, last_month=last_month, items=items)
+        end = int(month_number([last_month])[0]) - panel.first_month + 1
+        paths = {}
+        for item in items:
+            row = panel.items.get_loc(item)
+            observed = np.flatnonzero(~np.isnan(panel.sales[row, :end]))
+            path = np.full(horizon, np.nan)
+            if observed.size:
+                gap = int(end - 1 - observed[-1])  # months without sales before the first step
+                mean = self.model_.forecast(item, regular_history(panel.sales[row], end), gap + horizon)["mean"]
+                path = mean[gap : gap + horizon]
+            paths[item] = path
+        return paths
+
+    def forecast(
+        self, catalog: Catalog, last_month: pd.Timestamp, horizon: int, items: Sequence | None = None
+    ) -> pd.DataFrame:
+        """Predictions for ``last_month + 1 … last_month + horizon`` from the sales up to ``last_month``.
+
+        Pooled models and baselines recurse: each step's prediction stands in as that month's sales for the
+        next steps' lags. Local models give their own multi-step path. The pipeline's rules apply at every
+        step; the stock cap applies up to the last month of stock data (later refills are unknown, so
+        capping at what is left would forecast a stockout nobody planned), and the stock history is kept.
+        Returns ``dates``, ``item_id``, ``prediction`` rows, step by step.
+        """
+        if not hasattr(self, "model_"):
+            raise RuntimeError("call fit before forecast")
+        last_month = pd.Timestamp(last_month)
+        known = catalog.sales[catalog.sales["dates"] <= last_month]
+        current = dataclasses.replace(catalog, sales=known.reset_index(drop=True))
+        items = list(items) if items is not None else sorted(known["item_id"].unique().tolist())
+        stock_end = None
+        if catalog.stock is not None and len(catalog.stock):
+            stock_end = catalog.stock["dates"].max()
+        local = self._local_paths(current, last_month, horizon, items) if self.kind == "local" else None
+        if self.kind == "auto":
+            local = self.model_.horizon_paths(self, current, last_month, horizon, items)
+        steps = []
+        for step in range(1, horizon + 1):
+            month = last_month + pd.DateOffset(months=step)
+            design = self._design(current, [month], items=items)
+            if stock_end is not None and month > stock_end:
+                design = dataclasses.replace(design, cap=np.full(len(design.cap), np.nan))
+            if local is not None:
+                raw = np.array([local[item][step - 1] for item in design.frame["item_id"]])
+            else:
+                raw = self._raw_pooled(design)
+            predicted = pd.DataFrame(
+                {
+                    "dates": design.frame["dates"],
+                    "item_id": design.frame["item_id"],
+                    "prediction": self._finish(design, raw),
+                }
+            )
+            steps.append(predicted)
+            appended = predicted.rename(columns={"prediction": "sales"})
+            current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
+        return pd.concat(steps, ignore_index=True)
 
 
 def split_months(catalog: Catalog, start_test: pd.Timestamp) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
@@ -241,20 +412,47 @@ def split_months(catalog: Catalog, start_test: pd.Timestamp) -> tuple[list[pd.Ti
     return train, test
 
 
+def forecaster_from_config(checked) -> Forecaster:
+    """An unfitted :class:`Forecaster` of a checked configuration."""
+    return Forecaster(
+        checked.model, checked.features, checked.model_params, checked.target_scaling, checked.target_transforms
+    )
+
+
+def backtest_predictions(
+    forecaster: Forecaster, catalog: Catalog, train: Sequence[pd.Timestamp], test: Sequence[pd.Timestamp], refit: str
+) -> pd.DataFrame:
+    """One-month-ahead predictions of ``test``: fitted once on ``train``, or refitted before each test month
+    on every month before it (``refit="monthly"``, the rolling origin of the monthly job)."""
+    if refit == "once":
+        return forecaster.fit(catalog, train).predict(catalog, test)
+    months = sorted({*train, *test})
+    frames = []
+    for month in test:
+        history = [earlier for earlier in months if earlier < month]
+        fresh = Forecaster(
+            forecaster.model,
+            forecaster.features,
+            forecaster.model_params,
+            forecaster.target_scaling,
+            forecaster.target_transforms,
+        )
+        frames.append(fresh.fit(catalog, history).predict(catalog, [month]))
+    return pd.concat(frames, ignore_index=True)
+
+
 def make_predictions(config: Mapping[str, Any], base_dir: Path | None = None) -> pd.DataFrame:
     """One-month-ahead predictions for every (month ≥ start_test, item) row of the sales file.
 
     Returns columns exactly ``["dates", "item_id", "prediction"]``, ``dates`` as ``"YYYY-MM-01"`` strings,
-    sorted by dates then item_id, index 0…n−1. Relative data paths resolve against ``base_dir`` (default:
-    the current directory). Bad configuration raises :class:`ConfigError`, bad data
-    :class:`DataValidationError` (both ``ValueError``).
+    sorted by dates then item_id, index 0…n−1. ``data`` entries are CSV paths or DataFrames; relative paths
+    resolve against ``base_dir`` (default: the current directory). Bad configuration raises
+    :class:`ConfigError`, bad data :class:`DataValidationError` (both ``ValueError``).
     """
     checked = parse_config(config)
     catalog = load_catalog(checked.data, base_dir=base_dir)
     train, test = split_months(catalog, checked.start_test)
-    forecaster = Forecaster(checked.model, checked.features, checked.model_params, checked.target_scaling)
-    forecaster.fit(catalog, train)
-    predictions = forecaster.predict(catalog, test)
+    predictions = backtest_predictions(forecaster_from_config(checked), catalog, train, test, checked.refit)
     predictions["dates"] = predictions["dates"].dt.strftime("%Y-%m-%d")
     predictions = predictions.sort_values(["dates", "item_id"], ignore_index=True)
     return predictions[OUTPUT_COLUMNS]

@@ -33,7 +33,7 @@ def test_duplicate_dates_and_item_is_rejected():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"dates": ["2020-02-15", "2020-01-01", "2020-01-01"]}, "first of its month"),
+        ({"dates": ["2020-02-15", "2020-01-01", "2020-01-01"]}, "fall inside a month"),
         ({"dates": ["soon", "2020-01-01", "2020-01-01"]}, "not dates"),
         ({"sales": [3.0, -1.0, 0.0]}, "must be ≥ 0"),
         ({"sales": [3.0, None, 0.0]}, "finite number"),
@@ -70,3 +70,21 @@ def test_load_catalog_resolves_relative_paths_and_reports_missing_files(tmp_path
         load_catalog({"sales": "sales.csv", "price": "price.csv"}, base_dir=tmp_path)
     with pytest.raises(DataValidationError, match="unknown data source"):
         load_catalog({"sales": "sales.csv", "weather": "w.csv"}, base_dir=tmp_path)
+
+
+def test_month_forms_and_ambiguous_dates():
+    months = catalog_from_frames(_sales(dates=["2020-02", "2020-01-31", "2020-01-01"]))
+    assert months.sales["dates"].dt.strftime("%Y-%m-%d").tolist() == ["2020-01-01", "2020-02-01", "2020-01-01"]
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        catalog_from_frames(_sales(dates=["01/02/2020", "2020-01-01", "2020-01-01"]))
+
+
+def test_item_ids_that_are_not_plain_integers_stay_text(tmp_path):
+    pd.DataFrame({"dates": ["2020-01-01", "2020-01-01"], "item_id": ["000", "12"], "sales": [1.0, 2.0]}).to_csv(
+        tmp_path / "sales.csv", index=False
+    )
+    assert load_catalog({"sales": "sales.csv"}, base_dir=tmp_path).items() == ["000", "12"]
+    pd.DataFrame({"dates": ["2020-01-01"], "item_id": ["12"], "sales": [1.0]}).to_csv(
+        tmp_path / "ints.csv", index=False
+    )
+    assert load_catalog({"sales": "ints.csv"}, base_dir=tmp_path).items() == [12]

@@ -11,6 +11,7 @@ from salescast.forecast.features.base import FeatureOutput, lag, safe_ratio, win
 from salescast.forecast.panel import Panel
 
 NAME = "growth"
+TARGET_HISTORY = True  # reads only past sales: computed on the transformed target
 PRODUCT = "growth_x_same_month_last_year"
 
 

@@ -6,6 +6,7 @@ from salescast.forecast.features.base import FeatureOutput, lag
 from salescast.forecast.panel import Panel
 
 NAME = "last_month"
+TARGET_HISTORY = True  # reads only past sales: computed on the transformed target
 
 
 def compute(panel: Panel) -> FeatureOutput:

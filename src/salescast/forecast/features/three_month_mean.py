@@ -6,6 +6,7 @@ from salescast.forecast.features.base import FeatureOutput, window_mean
 from salescast.forecast.panel import Panel
 
 NAME = "three_month_mean"
+TARGET_HISTORY = True  # reads only past sales: computed on the transformed target
 
 
 def compute(panel: Panel) -> FeatureOutput:

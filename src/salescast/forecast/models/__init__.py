@@ -1,36 +1,72 @@
 """The model registry: a config name maps to an sklearn-style estimator class.
 
-Every class has ``fit(X, y) -> self`` and ``predict(X) -> ndarray`` on the feature frame's columns, and
-class attributes the pipeline reads: ``required_features`` (computed whatever the config lists),
-``uses_listed_features`` (False for baselines), ``needs_training``, ``handles_missing`` (NaN features are
-passed to the model instead of going to the fallback) and ``default_target_scaling``.
+Every class has class attributes the pipeline reads: ``kind`` (``pooled``: one estimator over every item's
+feature rows, ``fit(X, y)`` / ``predict(X)``; ``local``: one statsforecast model per item, ``fit(series)`` /
+``forecast(item, y, h)``; ``baseline``: reads one lag; ``auto``: a per-item combination of the others),
+``required_features`` (computed whatever the config lists), ``uses_listed_features``, ``needs_training``,
+``handles_missing`` (NaN features are passed to the model instead of going to the fallback),
+``default_target_scaling`` and ``accepts_target_transforms``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from salescast.forecast.models.auto import AutoModel
 from salescast.forecast.models.baselines import PrevMonthSale, SameMonthLastYearSales, ThreeMonthMean
 from salescast.forecast.models.custom import CustomModel
 from salescast.forecast.models.lightgbm import LightGBMModel
 from salescast.forecast.models.ridge import RidgeModel
+from salescast.forecast.models.statistical import (
+    ADIDAModel,
+    ARIMAModel,
+    AutoARIMAModel,
+    AutoCESModel,
+    AutoETSModel,
+    AutoThetaModel,
+    CrostonOptimizedModel,
+    IMAPAModel,
+    TSBModel,
+)
+
+
+class SeasonalNaive(SameMonthLastYearSales):
+    """Sales at M−12: ``SameMonthLastYearSales`` under the name statsforecast users know."""
+
 
 MODELS: dict[str, type] = {
     "PrevMonthSale": PrevMonthSale,
     "SameMonthLastYearSales": SameMonthLastYearSales,
+    "SeasonalNaive": SeasonalNaive,
     "ThreeMonthMean": ThreeMonthMean,
     "Ridge": RidgeModel,
     "LightGBM": LightGBMModel,
     "CustomModel": CustomModel,
+    "AutoETS": AutoETSModel,
+    "AutoARIMA": AutoARIMAModel,
+    "AutoTheta": AutoThetaModel,
+    "AutoCES": AutoCESModel,
+    "ARIMA": ARIMAModel,
+    "CrostonOptimized": CrostonOptimizedModel,
+    "ADIDA": ADIDAModel,
+    "IMAPA": IMAPAModel,
+    "TSB": TSBModel,
+    "Auto": AutoModel,
 }
 BASELINES = ("PrevMonthSale", "SameMonthLastYearSales", "ThreeMonthMean")
+STATISTICAL = ("AutoETS", "AutoARIMA", "AutoTheta", "AutoCES", "ARIMA", "CrostonOptimized", "ADIDA", "IMAPA", "TSB")
 
 
 def check_model_name(name: str) -> str:
     """The name, or ValueError listing the valid ones."""
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid models are {list(MODELS)}")
     return name
+
+
+def model_kind(name: str) -> str:
+    """``pooled``, ``local``, ``baseline`` or ``auto`` (module docstring)."""
+    return getattr(MODELS[check_model_name(name)], "kind", "pooled")
 
 
 def make_model(name: str, params: dict[str, Any] | None = None):

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 class ColumnBaseline(RegressorMixin, BaseEstimator):
     """Predicts one feature column as is; ``fit`` learns nothing."""
 
+    kind: ClassVar[str] = "baseline"
     column: ClassVar[str]
     required_features: ClassVar[tuple[str, ...]]
     uses_listed_features: ClassVar[bool] = False

@@ -1,4 +1,8 @@
-"""``Ridge``: scikit-learn's Ridge on the standardized configured feature columns."""
+"""``Ridge``: scikit-learn's Ridge on the standardized configured feature columns.
+
+The pipeline fits it on a per-item scaled target by default (``target_transforms: [item_level]``): one
+linear model with an intercept in sales units cannot serve an item selling 1 and one selling 100,000.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ class RidgeModel(RegressorMixin, BaseEstimator):
     uses_listed_features: ClassVar[bool] = True
     needs_training: ClassVar[bool] = True
     handles_missing: ClassVar[bool] = False
+    default_target_scaling: ClassVar[str | None] = "item_level"
+    accepts_target_transforms: ClassVar[bool] = True
 
     def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
         self.alpha = alpha
