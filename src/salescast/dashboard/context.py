@@ -147,6 +147,13 @@ def error_analysis(key: str, run_id: str):
     return load_error_analysis(_mlflow_client(key), run_id)
 
 
+@st.cache_data(ttl=ARTIFACT_TTL, show_spinner="Downloading Auto's selection…")
+def auto_selection(key: str, run_id: str):
+    from salescast.dashboard.model_data import load_auto_selection
+
+    return load_auto_selection(_mlflow_client(key), run_id)
+
+
 @st.cache_data(ttl=ARTIFACT_TTL, show_spinner="Downloading recorded forecasts…")
 def recorded_forecasts(key: str, versions: tuple[str, ...]):
     """The recorded forecasts of the registry's versions; ``versions`` only keys the cache."""

@@ -133,6 +133,23 @@ def load_error_analysis(client, run_id: str) -> dict[str, Any] | None:
     return orjson.loads(content) if content is not None else None
 
 
+def load_auto_selection(client, run_id: str) -> dict[str, pd.DataFrame] | None:
+    """``Auto``'s ``candidates`` (one row per validated candidate) and ``selection`` (item × candidate used)
+    tables logged by the run (see :func:`salescast.lifecycle.run_log.log_auto_selection`), or None for a
+    run of another model."""
+    import io
+
+    from salescast.lifecycle.run_log import AUTO_FOLDER
+
+    tables = {}
+    for name in ("candidates", "selection"):
+        content = download_run_artifact(client, run_id, f"{AUTO_FOLDER}/{name}.csv")
+        if content is None:
+            return None
+        tables[name] = pd.read_csv(io.BytesIO(content), dtype={"item_id": str})
+    return tables
+
+
 def error_analysis_tables(analysis: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """``per_bucket``, ``per_item`` (worst MAE first) and ``worst`` rows as DataFrames.
 

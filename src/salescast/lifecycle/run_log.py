@@ -20,6 +20,10 @@ from salescast.lifecycle.tracking import TrackingStore
 if TYPE_CHECKING:
     from salescast.lifecycle.job import JobPlan
 
+logger = logging.getLogger(__name__)
+
+AUTO_FOLDER = "auto"  # the run's artifact folder for Auto's selection tables
+AUTO_USED_TAG = "auto_candidates_used"
 EXAMPLE_MONTHS = 15  # history per item in the logged input example: enough for every lag feature
 
 
@@ -73,6 +77,8 @@ def log_training_run(
         mlflow.log_metrics(logged)
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder)
+            if forecaster.kind == "auto":
+                log_auto_selection(forecaster.model_, out / "auto")
             analysis = analyze_errors(analysis_frame)
             title = f"{config.model} on {format_month(plan.test_month)}"
             write_error_analysis(analysis, out / "error_analysis", title=title)
@@ -93,6 +99,39 @@ def log_training_run(
                 pip_requirements=_requirements(),
             )
     return run.info.run_id, info.model_uri, info.model_id
+
+
+def log_auto_selection(auto, folder: Path) -> None:
+    """``Auto``'s choice in the active run: settings as params, candidates used as a tag, the tables as artifacts.
+
+    ``auto/selection.csv`` has one row per item and candidate it uses (weights one step ahead and at the
+    horizon, the item's validation MASE); ``auto/candidates.csv`` one row per validated candidate (mean
+    validation MASE, fit seconds, how many items use it).
+    """
+    import mlflow
+
+    usage = auto.candidate_usage()
+    used = usage[(usage["items_one_step"] > 0) | (usage["items_horizon"] > 0)]
+    mlflow.log_params(
+        {
+            "auto_candidates": ",".join(usage["candidate"]),
+            "auto_top": auto.top,
+            "auto_shrinkage": auto.shrinkage,
+            "auto_validation_months": auto.validation_months,
+            "auto_horizon": auto.horizon,
+        }
+    )
+    mlflow.set_tag(
+        AUTO_USED_TAG, ",".join(f"{row.candidate}:{row.items_one_step}" for row in used.itertuples(index=False))
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    auto.selection_.to_csv(folder / "selection.csv", index=False)
+    usage.to_csv(folder / "candidates.csv", index=False)
+    mlflow.log_artifacts(str(folder), artifact_path=AUTO_FOLDER)
+    logger.info(
+        "Auto uses %s (items one step ahead)",
+        ", ".join(f"{row.candidate}: {row.items_one_step}" for row in used.itertuples(index=False)),
+    )
 
 
 @contextlib.contextmanager

@@ -52,6 +52,12 @@ st.subheader("Error analysis")
 versions = [entry.version for entry in reversed(overview.entries)]
 version = st.selectbox("Version", versions, format_func=lambda v: f"v{v} ({overview.entry(v).test_month})", key="ea")
 entry = overview.entry(version)
+selection = context.auto_selection(key, entry.run_id)
+if selection is not None:
+    st.markdown(f"**Auto's candidates** (v{version}): validation MASE and how many items each forecasts")
+    st.dataframe(selection["candidates"].round(3), hide_index=True, key="auto_candidates")
+    with st.expander("Candidates per item"):
+        st.dataframe(selection["selection"].round(3), hide_index=True, key="auto_selection")
 analysis = context.error_analysis(key, entry.run_id)
 if analysis is None:
     st.write(f"Run {entry.run_id} of v{version} logged no error analysis.")

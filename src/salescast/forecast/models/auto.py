@@ -264,6 +264,18 @@ class AutoModel(BaseEstimator):
         keep = (table["weight_one_step"] > 0) | (table["weight_horizon"] > 0)
         return table[keep].sort_values(["item_id", "weight_one_step"], ascending=[True, False], ignore_index=True)
 
+    def candidate_usage(self) -> pd.DataFrame:
+        """Per validated candidate: items using it one step ahead and at the horizon, and its validation scores."""
+        usage = pd.DataFrame(
+            {
+                "items_one_step": (self.weights_one_ > 0).sum(),
+                "items_horizon": (self.weights_horizon_ > 0).sum(),
+            }
+        )
+        table = self.validation_.join(usage, how="left")
+        table[["items_one_step", "items_horizon"]] = table[["items_one_step", "items_horizon"]].fillna(0).astype(int)
+        return table.rename_axis("candidate").reset_index()
+
     # -- predict ---------------------------------------------------------------------------------------
 
     def _item_weights(self, weights: pd.DataFrame, default: pd.Series, items: Sequence) -> np.ndarray:
