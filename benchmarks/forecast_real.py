@@ -227,6 +227,38 @@ def render(rows: list[dict]) -> None:
         console.print(table)
 
 
+def markdown(rows: list[dict]) -> str:
+    """One README table per protocol: a row per library and model, MASE per set, and Auto ÷ the best peer."""
+    frame = pd.DataFrame(rows)
+    parts = []
+    for protocol, group in frame.groupby("protocol", sort=False):
+        sets = list(dict.fromkeys(group["set"]))
+        mase = group.pivot_table(index=["library", "model"], columns="set", values="mase", sort=False)[sets]
+        seconds = group.pivot_table(index=["library", "model"], columns="set", values="seconds", sort=False)[sets]
+        best = group[group["library"] != "salescast"].groupby("set")["mase"].min()
+        lines = [
+            f"**{protocol}** — mean MASE per set (fit + predict seconds)",
+            "",
+            "| library | model | " + " | ".join(sets) + " |",
+            "|---|---|" + "---:|" * len(sets),
+        ]
+        for (library, model), values in mase.iterrows():
+            cells = []
+            for name in sets:
+                value = values[name]
+                if pd.isna(value):
+                    cells.append("–")
+                    continue
+                mark = "**" if library != "salescast" and value == best.get(name) else ""
+                cells.append(f"{mark}{value:.3f}{mark} ({seconds.loc[(library, model), name]:.0f} s)")
+            lines.append(f"| {library} | {model} | " + " | ".join(cells) + " |")
+        if ("salescast", "Auto") in mase.index:
+            ratios = [f"{mase.loc[('salescast', 'Auto'), name] / best[name]:.2f}×" for name in sets]
+            lines.append("| | **Auto ÷ best peer** | " + " | ".join(ratios) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=list(real_sets.SETS), choices=real_sets.SETS)
@@ -234,7 +266,13 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", help="labels to run (default: all)")
     parser.add_argument("--protocols", nargs="*", default=list(PROTOCOLS), choices=PROTOCOLS)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--markdown", nargs="*", type=Path, metavar="RESULTS", help="print the README tables of saved results and exit"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown([row for path in args.markdown for row in orjson.loads(path.read_bytes())["rows"]]))
+        return
     rows = [row for name in args.sets for row in run_set(name, args.only, args.models, args.protocols)]
     render(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
