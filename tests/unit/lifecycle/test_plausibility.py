@@ -76,3 +76,17 @@ def test_the_reason_names_the_first_items_and_counts_the_rest():
 def test_the_multiple_must_be_positive(multiple):
     with pytest.raises(ValueError, match="must be a number > 0"):
         check_plausibility(predictions({"a": 1.0}), history(), multiple)
+
+
+def test_the_setting_reads_the_environment_and_refuses_non_positive_values(monkeypatch):
+    from pydantic import ValidationError
+
+    from salescast.settings import Settings
+
+    assert Settings().plausible_range_multiple == 1.0
+    monkeypatch.setenv("SALESCAST_PLAUSIBLE_RANGE_MULTIPLE", "2.5")
+    assert Settings().plausible_range_multiple == 2.5
+    for bad in ("0", "-1", "inf", "many"):
+        monkeypatch.setenv("SALESCAST_PLAUSIBLE_RANGE_MULTIPLE", bad)
+        with pytest.raises(ValidationError, match="plausible_range_multiple"):
+            Settings()
