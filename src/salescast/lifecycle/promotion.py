@@ -110,7 +110,7 @@ def decide_promotion(
 
     if champion is None:
         if gates_ok:
-            return decision(True, f"first champion: passes the {GATE_BASELINE} gates ({gates})")
+            return decision(True, f"first champion: {gates}")
         return decision(False, f"no champion yet and {failed_text}{gates}")
     improved = [metric for metric in COMPARED_METRICS if is_improvement(metric, candidate[metric], champion[metric])]
     comparison = ", ".join(f"{metric} {candidate[metric]:.4g} vs {champion[metric]:.4g}" for metric in COMPARED_METRICS)

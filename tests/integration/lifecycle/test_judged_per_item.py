@@ -86,7 +86,9 @@ def test_a_model_absurd_on_small_items_is_not_promoted_though_its_pooled_rmse_wi
     # The same model scaled per item (the engine's default) passes every gate on the same month.
     scaled = write_pipeline(tmp_path / "scaled.yaml", source, model="Ridge", lifecycle={"window": 12})
     fine = run_training_job(load_pipeline_config(scaled), mlflow_settings, test_month=TEST_MONTH)
-    assert fine.decision == "promoted" and fine.reason.startswith("first champion: passes the SameMonthLastYearSales")
+    assert fine.decision == "promoted" and fine.reason.startswith(
+        "first champion: beats SameMonthLastYearSales on RMSE"
+    )
     assert fine.metrics["mase"] < fine.baselines["SameMonthLastYearSales"]["mase"] and fine.plausibility.plausible
 
 
