@@ -309,8 +309,8 @@ def evaluate_month(
         if known is not None:
             baseline = known[known["dates"] == plan.test_month]
         else:
-            fitted = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
-            baseline = fitted.predict(catalog, [plan.test_month])
+            baseline_model = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
+            baseline = baseline_model.predict(catalog, [plan.test_month])
         baselines[name] = _score(baseline, actual, scale)
         scored = scored.merge(baseline.rename(columns={"prediction": name}), on=["dates", "item_id"], how="left")
 
