@@ -317,7 +317,7 @@ class _ScratchReplay:
 
     def _record(self, job_plan, evaluation, version: str) -> tuple[str, dict, dict, dict]:
         """One month's nested run: the plan as params, every score as metrics, the decision as tags."""
-        metrics = dict(evaluation.metrics)
+        metrics = dict(evaluation.metrics) | {"implausible_items": float(len(evaluation.plausibility.items))}
         for name, values in evaluation.baselines.items():
             metrics |= {f"baseline_{name}_{metric}": value for metric, value in values.items()}
         for metric, value in (evaluation.champion.metrics or {}).items():
@@ -334,6 +334,7 @@ class _ScratchReplay:
             "step": version,
             "decision": evaluation.decision.outcome,
             "decision_reason": evaluation.decision.reason[:5000],
+            "plausible": str(evaluation.decision.plausible).lower(),
             "champion_step": evaluation.champion.version or "",
         }
         return format_month(job_plan.plan.test_month), params, metrics, tags
