@@ -46,7 +46,7 @@ def build_store(folder: Path) -> str:
         month = f"{2022 + index // 12}-{index % 12 + 1:02d}"
         candidate = {"rmse": 100.0 - index, "mae": 50.0 - index, "r2": 0.9 + index / 1000, "mape": 5.0}
         decision = decide_promotion(
-            candidate, 120.0, {"rmse": 101.0 - index, "mae": 49.0, "r2": 0.9} if champion else None
+            candidate, {"rmse": 120.0}, {"rmse": 101.0 - index, "mae": 49.0, "r2": 0.9} if champion else None
         )
         tags = decision_tags(
             fingerprint=f"{index:064d}",

@@ -27,7 +27,7 @@ from salescast.forecast.cli import render_table
 from salescast.forecast.config import DEFAULT_FEATURES
 from salescast.forecast.evaluate import reference_table
 from salescast.forecast.generate import generate_sales_data
-from salescast.forecast.metrics import regression_metrics
+from salescast.forecast.metrics import forecast_metrics, seasonal_naive_scale
 from salescast.forecast.pipeline import Forecaster, split_months
 
 RESULTS = Path(__file__).parent / "results" / "forecast_reference.json"
@@ -60,6 +60,7 @@ def employment_table() -> list[dict]:
     catalog = catalog_from_frames(us_employment())
     train, test = split_months(catalog, EMPLOYMENT_START_TEST)
     actual = catalog.sales[catalog.sales["dates"] >= EMPLOYMENT_START_TEST]
+    scale = seasonal_naive_scale(catalog.sales[catalog.sales["dates"] < EMPLOYMENT_START_TEST])
     runs = [
         ("PrevMonthSale", "own lag", Forecaster("PrevMonthSale", ())),
         ("SameMonthLastYearSales", "own lag", Forecaster("SameMonthLastYearSales", ())),
@@ -73,10 +74,7 @@ def employment_table() -> list[dict]:
     for model, label, forecaster in runs:
         predictions = forecaster.fit(catalog, train).predict(catalog, test)
         merged = actual.merge(predictions, on=["dates", "item_id"], validate="one_to_one")
-        rows.append(
-            {"model": model, "features": label, "n": len(merged)}
-            | regression_metrics(merged["sales"], merged["prediction"])
-        )
+        rows.append({"model": model, "features": label, "n": len(merged)} | forecast_metrics(merged, scale))
     return rows
 
 

@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Performance drift when the champion's RMSE exceeds the baseline's by more than this fraction.",
     )
+    plausible_range_multiple: float = Field(
+        default=1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="A candidate's forecast is implausible outside its item's history range widened by this multiple "
+        "of the range on both sides (floored at 0); a model with an implausible forecast is not promoted.",
+    )
     ingest_writer_process: bool = Field(
         default=True,
         description="The API commits posts in a child process (uses a second core; no GIL shared with HTTP).",

@@ -21,7 +21,16 @@ LATEST_NAME = "latest.json"
 REPORT_NAME = "report.json"
 REQUIRED_KEYS = ("month", "created_at", "thresholds", "data_drift", "performance", "performance_drift", "drifted")
 DRIFT_COLUMNS = ["name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted"]
-PERFORMANCE_COLUMNS = ["month", "champion_rmse", "baseline_rmse", "champion_mae", "baseline_mae", "rows"]
+PERFORMANCE_COLUMNS = [
+    "month",
+    "champion_rmse",
+    "baseline_rmse",
+    "champion_mae",
+    "baseline_mae",
+    "champion_mase",  # mean per-item MASE (reports written before it have none: NaN)
+    "baseline_mase",
+    "rows",
+]
 _MONTH_FOLDER = re.compile(r"^\d{4}-\d{2}$")
 
 
@@ -75,7 +84,8 @@ def data_drift_frame(report: dict[str, Any]) -> pd.DataFrame:
 
 
 def performance_frame(report: dict[str, Any]) -> pd.DataFrame:
-    """Champion and baseline error per month with actuals, oldest first (``month`` as a timestamp)."""
+    """Champion and baseline error per month with actuals (RMSE, MAE, mean per-item MASE), oldest first
+    (``month`` as a timestamp)."""
     frame = pd.DataFrame(report["performance"], columns=PERFORMANCE_COLUMNS)
     frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m")
     return frame.sort_values("month", ignore_index=True)

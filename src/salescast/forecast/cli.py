@@ -68,7 +68,8 @@ def evaluate(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="YAML: data and start_test."),
     json_out: Path | None = typer.Option(None, "--json", dir_okay=False, help="Also save the table as JSON."),
 ) -> None:
-    """Score every model and feature set on the test months (R², RMSE, MAE, MAPE), with the oracle if truth exists."""
+    """Score every model and feature set on the test months (R², RMSE, MAE, MAPE, mean per-item MASE and sMAPE),
+    with the oracle if truth exists."""
     import orjson
     from rich.table import Table
 
@@ -89,7 +90,7 @@ def evaluate(
 
 
 def render_table(rows: list[dict[str, Any]], table_class, title: str):
-    """A Rich table of reference rows (R², RMSE, MAE, MAPE %)."""
+    """A Rich table of reference rows (R², RMSE, MAE, MAPE %, MASE, sMAPE %)."""
     table = table_class(title=title)
     for name, justify in (
         ("model", "left"),
@@ -98,6 +99,8 @@ def render_table(rows: list[dict[str, Any]], table_class, title: str):
         ("RMSE", "right"),
         ("MAE", "right"),
         ("MAPE %", "right"),
+        ("MASE", "right"),
+        ("sMAPE %", "right"),
     ):
         table.add_column(name, justify=justify)
     for row in rows:
@@ -108,8 +111,15 @@ def render_table(rows: list[dict[str, Any]], table_class, title: str):
             f"{row['rmse']:.2f}",
             f"{row['mae']:.2f}",
             f"{row['mape']:.2f}",
+            _fixed(row.get("mase"), 3),
+            _fixed(row.get("smape"), 2),
         )
     return table
+
+
+def _fixed(value: float | None, digits: int) -> str:
+    """``value`` with ``digits`` decimals; a missing or NaN value (no item with a usable scale) as ``n/a``."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
 
 
 def generate_sales(

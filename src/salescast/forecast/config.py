@@ -56,6 +56,16 @@ def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
     return month
 
 
+def check_refit(refit: Any) -> str:
+    """``refit`` as given when it is ``"once"`` or ``"monthly"``; anything else raises ConfigError saying both."""
+    if not isinstance(refit, str) or refit not in REFITS:
+        raise ConfigError(
+            f"refit must be one of {list(REFITS)} (once: fitted on the months before start_test; monthly: refitted "
+            f"before each test month on every month before it), got {refit!r}"
+        )
+    return refit
+
+
 def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
     """Check keys, names and types; unknown keys, models or features raise ConfigError naming the valid ones."""
     if not isinstance(config, Mapping):
@@ -77,12 +87,7 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
     params = config.get("model_params") or {}
     if not isinstance(params, Mapping):
         raise ConfigError(f"'model_params' must be a mapping of parameter names to values, got {params!r}")
-    refit = config.get("refit", "once")
-    if refit not in REFITS:
-        raise ConfigError(
-            f"refit must be one of {list(REFITS)} (once: fitted on the months before start_test; monthly: refitted "
-            f"before each test month on every month before it), got {refit!r}"
-        )
+    refit = check_refit(config.get("refit", "once"))
     checked = ForecastConfig(
         data={name: source if isinstance(source, pd.DataFrame) else str(source) for name, source in data.items()},
         start_test=parse_month(config["start_test"]),

@@ -89,6 +89,17 @@ def scale_free_metrics(scored: pd.DataFrame, scale: pd.Series) -> dict[str, floa
     }
 
 
+def forecast_metrics(scored: pd.DataFrame, scale: pd.Series) -> dict[str, float]:
+    """The pooled :func:`regression_metrics` and the per-item :func:`scale_free_metrics` of ``scored`` in one dict:
+    ``rmse``, ``mae``, ``r2``, ``mape``, ``mase``, ``smape``, ``mase_items``.
+
+    ``scored`` has ``item_id``, ``sales`` (actual) and ``prediction``; ``scale`` is
+    :func:`seasonal_naive_scale` of the history before the scored months.
+    """
+    pooled = regression_metrics(scored["sales"].to_numpy(), scored["prediction"].to_numpy())
+    return pooled | scale_free_metrics(scored, scale)
+
+
 def _month_numbers(dates) -> np.ndarray:
     index = pd.DatetimeIndex(pd.to_datetime(dates))
     return index.year.to_numpy().astype(np.int64) * 12 + index.month.to_numpy() - 1

@@ -80,7 +80,10 @@ class Forecaster:
         if target_scaling not in TARGET_SCALINGS:
             raise ValueError(f"unknown target_scaling {target_scaling!r}; valid values are {list(TARGET_SCALINGS)}")
         self.target_scaling = target_scaling
-        self.target_transforms = None if target_transforms is None else list(target_transforms)
+        if target_transforms is None or isinstance(target_transforms, str | Mapping):
+            self.target_transforms = target_transforms  # not a list: parse_target_transforms says so
+        else:
+            self.target_transforms = list(target_transforms)
         self.transforms = self._resolve_transforms()
 
     # -- configuration ----------------------------------------------------------------------------------

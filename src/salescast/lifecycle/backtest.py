@@ -13,6 +13,10 @@ promotion rule decides — so promotions chain as in production. Two ways to kee
   the pipeline's registered model — versions are registered and the aliases move, as the monthly job
   would have done. Months whose version exists are reused, not retrained.
 
+With ``refit: once`` in ``pipeline.yaml`` the scratch replay fits the candidate once, on the window before
+the first month, and scores that same fitted model every month (what "never retrain" would have given);
+``refit: monthly`` (and any in-place replay: the production job trains every month) refits it each month.
+
 Whichever the mode, each month's outcome is the decision actually taken in this replay (in place:
 read back from where the ``champion`` alias is after the month), and the per-item predictions of
 every month are written with per-item MASE and sMAPE, next to the pooled RMSE/MAE/R².
@@ -264,6 +268,7 @@ class _ScratchReplay:
         scratch = settings.model_copy(update={"mlflow_tracking_uri": uri, "mlflow_experiment": experiment})
         self.store = TrackingStore.for_pipeline(scratch, config)
         self.incumbent: Incumbent | None = None
+        self.fitted = None  # refit: once — the candidate fitted at the first month
         self.months = months
         self.baselines: dict[str, pd.DataFrame] | None = None  # every month's, computed at the first month
         self.records: list[tuple[str, dict, dict, dict]] = []  # (month, params, metrics, tags) per month
@@ -280,7 +285,17 @@ class _ScratchReplay:
         )
         if self.baselines is None:
             self.baselines = untrained_baselines(self.config, job_plan.features, data.catalog, self.months)
-        evaluation = evaluate_month(self.config, job_plan, catalog, self.incumbent, baseline_predictions=self.baselines)
+        evaluation = evaluate_month(
+            self.config,
+            job_plan,
+            catalog,
+            self.incumbent,
+            baseline_predictions=self.baselines,
+            range_multiple=self.settings.plausible_range_multiple,
+            fitted=self.fitted,
+        )
+        if self.config.refit == "once":
+            self.fitted = evaluation.forecaster
         version = str(len(self.records) + 1)
         decision = evaluation.decision
         outcome = _outcome(
@@ -302,7 +317,7 @@ class _ScratchReplay:
 
     def _record(self, job_plan, evaluation, version: str) -> tuple[str, dict, dict, dict]:
         """One month's nested run: the plan as params, every score as metrics, the decision as tags."""
-        metrics = dict(evaluation.metrics)
+        metrics = dict(evaluation.metrics) | {"implausible_items": float(len(evaluation.plausibility.items))}
         for name, values in evaluation.baselines.items():
             metrics |= {f"baseline_{name}_{metric}": value for metric, value in values.items()}
         for metric, value in (evaluation.champion.metrics or {}).items():
@@ -319,6 +334,7 @@ class _ScratchReplay:
             "step": version,
             "decision": evaluation.decision.outcome,
             "decision_reason": evaluation.decision.reason[:5000],
+            "plausible": str(evaluation.decision.plausible).lower(),
             "champion_step": evaluation.champion.version or "",
         }
         return format_month(job_plan.plan.test_month), params, metrics, tags
@@ -354,6 +370,12 @@ class _InPlaceReplay:
     """``--in-place``: the real training job every month, into the settings' store and registered model."""
 
     def __init__(self, config: PipelineConfig, settings: Settings) -> None:
+        if config.refit == "once":
+            raise BacktestError(
+                "an in-place backtest runs the production job, which trains a candidate every month: it cannot "
+                "keep one fitted candidate (refit: once). Set refit: monthly in pipeline.yaml, or drop --in-place "
+                "to replay refit: once in a scratch store"
+            )
         self.config = config
         self.settings = settings
         self.store = TrackingStore.for_pipeline(settings, config)

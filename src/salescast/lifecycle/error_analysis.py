@@ -2,7 +2,10 @@
 
 The error of a row is ``prediction - actual`` (positive: over-forecast). Buckets are the four
 equal-count quartiles of *actual* sales on the test month (ties split by row order; fewer buckets
-with fewer than four rows). Written as
+with fewer than four rows). With a ``mase_scale`` column (each item's seasonal-naive error on the months
+before, :func:`salescast.forecast.metrics.seasonal_naive_scale`), each item also gets its ``scale`` and its
+``mase`` (MAE ÷ scale; null without a usable scale), and items are listed by MASE, worst first — the
+scale-free view, where a small item forecast absurdly stands out. Written as
 ``error_analysis.json`` and ``error_analysis.png`` (matplotlib, Agg backend: no display needed).
 """
 
@@ -35,21 +38,31 @@ def _summary(errors: pd.Series, actual: pd.Series) -> dict[str, float]:
 
 
 def analyze_errors(frame: pd.DataFrame, worst: int = WORST_ROWS) -> dict[str, Any]:
-    """The analysis of ``frame`` (columns ``dates``, ``item_id``, ``sales``, ``prediction`` and features).
+    """The analysis of ``frame`` (columns ``dates``, ``item_id``, ``sales``, ``prediction``, features and,
+    optionally, ``mase_scale``).
 
     Returns a JSON-ready dict with keys ``overall``, ``bias``, ``per_item``, ``per_bucket`` and
-    ``worst`` (the ``worst`` largest absolute errors with every feature column of their row).
+    ``worst`` (the ``worst`` largest absolute errors with every feature column of their row). ``per_item``
+    rows are sorted by MAE, or by MASE when the scale is given (items without a usable scale last).
     """
     if frame.empty:
         raise ValueError("error analysis needs at least one row with an actual and a prediction")
     data = frame.copy()
     data["error"] = data["prediction"] - data["sales"]
     data["abs_error"] = data["error"].abs()
-    per_item = [
-        {"item_id": _plain(item), **_summary(group["error"], group["sales"])}
-        for item, group in data.groupby("item_id", sort=True)
-    ]
-    per_item.sort(key=lambda row: row["mae"], reverse=True)
+    scaled = "mase_scale" in data.columns
+    per_item = []
+    for item, group in data.groupby("item_id", sort=True):
+        row = {"item_id": _plain(item), **_summary(group["error"], group["sales"])}
+        if scaled:
+            scale = float(group["mase_scale"].iloc[0])
+            usable = math.isfinite(scale) and scale > 0
+            row |= {"scale": scale if usable else None, "mase": row["mae"] / scale if usable else None}
+        per_item.append(row)
+    if scaled:
+        per_item.sort(key=lambda row: -math.inf if row["mase"] is None else row["mase"], reverse=True)
+    else:
+        per_item.sort(key=lambda row: row["mae"], reverse=True)
     buckets = pd.qcut(data["sales"].rank(method="first"), q=min(4, len(data)), labels=False)
     per_bucket = []
     for bucket, group in data.groupby(buckets, sort=True):
@@ -104,8 +117,10 @@ def write_error_analysis(analysis: dict[str, Any], folder: Path, title: str = ""
     by_bucket.set_title("MAE by sales quartile (actual)")
     by_bucket.set_ylabel("MAE")
     items = analysis["per_item"][:15]
-    by_item.barh([str(row["item_id"]) for row in items][::-1], [row["mae"] for row in items][::-1], color="#dd8452")
-    by_item.set_title("MAE per item (worst 15)")
+    metric = "mase" if items and "mase" in items[0] else "mae"
+    values = [row[metric] or 0.0 for row in items]
+    by_item.barh([str(row["item_id"]) for row in items][::-1], values[::-1], color="#dd8452")
+    by_item.set_title(f"{metric.upper()} per item (worst 15)")
     signed_errors = [row["prediction"] - row["sales"] for row in analysis["worst"]]
     bias = analysis["bias"]
     signed.bar(["over", "under"], [bias["share_over"], bias["share_under"]], color=["#c44e52", "#55a868"])

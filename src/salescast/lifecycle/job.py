@@ -2,8 +2,10 @@
 
 One call of :func:`run_training_job` is one month of production: it reads the source, checks it
 (pandera + the month plan), and — unless ``dry_run`` — trains the configured model on the training
-window, scores it, the baselines and the current champion on the **same** test month, logs one MLflow
-run and registers one model version whose tags hold the promotion decision.
+window, scores it, the baselines and the current champion on the **same** test month (pooled RMSE, MAE,
+R², MAPE and the per-item mean MASE and sMAPE, MASE scaled by each item's seasonal-naive error on the
+months before the test month), checks the candidate's forecasts for plausibility, logs one MLflow run
+and registers one model version whose tags hold the promotion decision.
 
 Idempotency: the fingerprint hashes every data row the job can see (all tables up to the end of the
 test month) with the model config and the month plan. A version with the same fingerprint already in
@@ -29,6 +31,7 @@ from salescast.lifecycle.months import (
     format_month,
     plan_months,
 )
+from salescast.lifecycle.plausibility import PlausibilityReport, check_plausibility
 from salescast.lifecycle.promotion import GATE_BASELINE, PromotionDecision, decide_promotion
 from salescast.lifecycle.registry import CHAMPION, HistoryEntry, ModelRegistry, decision_tags
 from salescast.lifecycle.run_log import log_training_run
@@ -84,6 +87,7 @@ class JobResult:
     reused: bool = False
     dry_run: bool = False
     scored: pd.DataFrame | None = None  # the test month's rows (see MonthEvaluation.scored); None when reused
+    plausibility: PlausibilityReport | None = None  # the candidate's check; None when reused
 
 
 def _noop(_: str) -> None:
@@ -148,17 +152,26 @@ def _default_features() -> list[str]:
 
 
 def _forecaster(model: str, config: PipelineConfig, features: list[str]):
+    """The candidate (``config.model``, with the config's params and target transforms) or a baseline."""
     from salescast.forecast.pipeline import Forecaster
 
-    params = config.model_params if model == config.model else {}
-    return Forecaster(model=model, features=features, model_params=params, target_scaling=config.target_scaling)
+    if model != config.model:
+        return Forecaster(model=model, features=features)
+    return Forecaster(
+        model=model,
+        features=features,
+        model_params=config.model_params,
+        target_scaling=config.target_scaling,
+        target_transforms=config.target_transforms,
+    )
 
 
-def _score(predictions: pd.DataFrame, actual: pd.DataFrame) -> dict[str, float]:
-    from salescast.forecast.metrics import regression_metrics
+def _score(predictions: pd.DataFrame, actual: pd.DataFrame, scale: pd.Series) -> dict[str, float]:
+    """RMSE, MAE, R², MAPE, mean per-item MASE (``scale``: each item's seasonal-naive error) and sMAPE."""
+    from salescast.forecast.metrics import forecast_metrics
 
     joined = actual.merge(predictions, on=["dates", "item_id"], how="left", validate="one_to_one")
-    return regression_metrics(joined["sales"].to_numpy(), joined["prediction"].to_numpy())
+    return forecast_metrics(joined, scale)
 
 
 @dataclass(frozen=True)
@@ -198,7 +211,7 @@ def registry_incumbent(registry: ModelRegistry, champion) -> Incumbent | None:
     return Incumbent(str(champion.version), trained_on, load)
 
 
-def _evaluate_champion(incumbent: Incumbent | None, catalog, plan: MonthPlan, actual: pd.DataFrame):
+def _evaluate_champion(incumbent: Incumbent | None, catalog, plan: MonthPlan, actual: pd.DataFrame, scale):
     """Score the incumbent on the test month (no incumbent: an empty evaluation).
 
     A champion that cannot run on this data (e.g. its features read a table the source no longer
@@ -209,7 +222,7 @@ def _evaluate_champion(incumbent: Incumbent | None, catalog, plan: MonthPlan, ac
     try:
         predictions = incumbent.forecaster().predict(catalog, [plan.test_month])
         return ChampionEvaluation(
-            incumbent.version, _score(predictions, actual), incumbent.trained_on, None, predictions
+            incumbent.version, _score(predictions, actual, scale), incumbent.trained_on, None, predictions
         )
     except Exception as error:  # any failure of the old model is a fact to record, not a crash
         month = format_month(plan.test_month)
@@ -222,7 +235,9 @@ class MonthEvaluation:
     """One test month judged: the fitted candidate, its scores, the baselines', the champion's, the decision.
 
     ``scored`` has one row per (item) with actual sales in the test month: ``dates``, ``item_id``, ``sales``,
-    ``prediction`` (the candidate), one column per baseline, and ``champion`` (NaN without one).
+    ``prediction`` (the candidate), one column per baseline, and ``champion`` (NaN without one). ``scale`` is
+    each item's seasonal-naive error before the test month (MASE's denominator), ``plausibility`` the
+    candidate's check.
     """
 
     forecaster: Any
@@ -233,6 +248,8 @@ class MonthEvaluation:
     baselines: dict[str, dict[str, float]]
     champion: ChampionEvaluation
     decision: PromotionDecision
+    scale: pd.Series
+    plausibility: PlausibilityReport
 
 
 def untrained_baselines(config: PipelineConfig, features: list[str], catalog, months) -> dict[str, pd.DataFrame]:
@@ -257,18 +274,32 @@ def evaluate_month(
     incumbent: Incumbent | None,
     on_step: Step = _noop,
     baseline_predictions: dict[str, pd.DataFrame] | None = None,
+    *,
+    range_multiple: float = Settings.model_fields["plausible_range_multiple"].default,
+    fitted: Any | None = None,
 ) -> MonthEvaluation:
     """Train the candidate on the plan's months and judge it against the baselines and ``incumbent``.
 
     ``baseline_predictions``: baselines already predicted for this month (see :func:`untrained_baselines`).
+    ``range_multiple``: the plausibility gate's (:mod:`salescast.lifecycle.plausibility`). ``fitted``: a
+    candidate fitted before (a backtest with ``refit: once``), scored as it is instead of trained.
     """
+    from salescast.forecast.metrics import seasonal_naive_scale
+
     plan = job_plan.plan
-    on_step(f"training {config.model} on {len(plan.train_months)} months")
-    forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
+    if fitted is None:
+        on_step(f"training {config.model} on {len(plan.train_months)} months")
+        forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
+    else:
+        on_step(f"scoring {config.model} fitted before (refit: once)")
+        forecaster = fitted
     features = forecaster.feature_frame(catalog, [plan.test_month])
     actual = features[["dates", "item_id", "sales"]].dropna(subset=["sales"])
+    history = catalog.sales[catalog.sales["dates"] < plan.test_month]
+    scale = seasonal_naive_scale(history)
     predictions = forecaster.predict(catalog, [plan.test_month])
-    metrics = _score(predictions, actual)
+    plausibility = check_plausibility(predictions, history, range_multiple)
+    metrics = _score(predictions, actual, scale)
     scored = actual.merge(predictions, on=["dates", "item_id"], how="left", validate="one_to_one")
 
     on_step("scoring baselines")
@@ -278,33 +309,42 @@ def evaluate_month(
         if known is not None:
             baseline = known[known["dates"] == plan.test_month]
         else:
-            fitted = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
-            baseline = fitted.predict(catalog, [plan.test_month])
-        baselines[name] = _score(baseline, actual)
+            baseline_model = _forecaster(name, config, job_plan.features).fit(catalog, plan.train_months)
+            baseline = baseline_model.predict(catalog, [plan.test_month])
+        baselines[name] = _score(baseline, actual, scale)
         scored = scored.merge(baseline.rename(columns={"prediction": name}), on=["dates", "item_id"], how="left")
 
     on_step("evaluating the champion on the same month")
-    champion = _evaluate_champion(incumbent, catalog, plan, actual)
+    champion = _evaluate_champion(incumbent, catalog, plan, actual, scale)
     champion_column = champion.predictions.rename(columns={"prediction": "champion"}) if champion.metrics else None
     if champion_column is not None:
         scored = scored.merge(champion_column, on=["dates", "item_id"], how="left")
     else:
         scored["champion"] = float("nan")
-    decision = _decide(metrics, baselines[GATE_BASELINE]["rmse"], champion, format_month(plan.test_month))
-    return MonthEvaluation(forecaster, features, predictions, scored, metrics, baselines, champion, decision)
+    month = format_month(plan.test_month)
+    decision = _decide(metrics, baselines[GATE_BASELINE], champion, month, plausibility)
+    return MonthEvaluation(
+        forecaster, features, predictions, scored, metrics, baselines, champion, decision, scale, plausibility
+    )
 
 
-def _decide(metrics: dict[str, float], baseline_rmse: float, champion: ChampionEvaluation, month: str):
+def _decide(
+    metrics: dict[str, float],
+    baseline: dict[str, float],
+    champion: ChampionEvaluation,
+    month: str,
+    plausibility: PlausibilityReport | None = None,
+):
     """The promotion rule, plus what the rule cannot see: an unusable champion, a champion trained on ``month``."""
     if champion.error:
-        beats = decide_promotion(metrics, baseline_rmse).beats_baseline
+        gates = decide_promotion(metrics, baseline, plausibility=plausibility)
         reason = (
             f"kept champion v{champion.version}: it could not be evaluated on {month} "
             f"({champion.error}); if it is obsolete, `salescast promote VERSION` replaces it"
         )
-        decision = PromotionDecision(False, reason, beats, [], champion.version)
+        decision = dataclasses.replace(gates, promoted=False, reason=reason, champion_version=champion.version)
     else:
-        decision = decide_promotion(metrics, baseline_rmse, champion.metrics, champion.version)
+        decision = decide_promotion(metrics, baseline, champion.metrics, champion.version, plausibility)
     if month in champion.trained_on:
         warning = f"warning: champion v{champion.version} was trained on {month}, so its score there is optimistic"
         decision = dataclasses.replace(decision, reason=f"{decision.reason} ({warning})")
@@ -342,7 +382,9 @@ def run_training_job(
     client = store.connect()
     registry = ModelRegistry(client, store.model_name)
     with store.job_lock():  # overlapping runs on one local store queue up instead of racing
-        return _train_and_register(config, job_plan, catalog, store, client, registry, on_step)
+        return _train_and_register(
+            config, job_plan, catalog, store, client, registry, on_step, settings.plausible_range_multiple
+        )
 
 
 def _train_and_register(
@@ -353,6 +395,7 @@ def _train_and_register(
     client,
     registry: ModelRegistry,
     on_step: Step,
+    range_multiple: float,
 ) -> JobResult:
     """Everything after the plan: reuse an identical version, or train, score, decide, log and register."""
     plan = job_plan.plan
@@ -365,12 +408,15 @@ def _train_and_register(
         champion_source = SourceIdentity.from_tags(current.tags or {})
         check_same_source(champion_source, job_plan.source_identity, model=registry.name, version=str(current.version))
 
-    evaluation = evaluate_month(config, job_plan, catalog, registry_incumbent(registry, current), on_step)
+    incumbent = registry_incumbent(registry, current)
+    evaluation = evaluate_month(config, job_plan, catalog, incumbent, on_step, range_multiple=range_multiple)
     metrics, baselines, decision = evaluation.metrics, evaluation.baselines, evaluation.decision
     champion_metrics = evaluation.champion.metrics
+    plausibility = evaluation.plausibility
 
     on_step("logging the run")
     analysis_frame = evaluation.features.merge(evaluation.predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
+    analysis_frame["mase_scale"] = analysis_frame["item_id"].map(evaluation.scale).to_numpy()  # per-item MASE
     run_id, model_uri, model_id = log_training_run(
         store,
         client,
@@ -378,11 +424,12 @@ def _train_and_register(
         job_plan,
         evaluation.forecaster,
         catalog,
-        metrics,
+        metrics | {"implausible_items": float(len(plausibility.items))},
         baselines,
         champion_metrics,
         analysis_frame,
     )
+    client.set_tag(run_id, "plausibility", plausibility.describe()[:5000])
 
     on_step("registering the version")
     tags = decision_tags(
@@ -411,6 +458,7 @@ def _train_and_register(
         champion_metrics=champion_metrics,
         champion_version=evaluation.champion.version,
         scored=evaluation.scored,
+        plausibility=plausibility,
     )
 
 
@@ -422,7 +470,7 @@ def _reused(job_plan: JobPlan, entry: HistoryEntry) -> JobResult:
         decision=entry.decision,
         reason=entry.reason,
         metrics={key: value for key, value in entry.candidate.items() if value is not None},
-        baselines={GATE_BASELINE: {"rmse": entry.baseline_rmse}} if entry.baseline_rmse is not None else {},
+        baselines={GATE_BASELINE: entry.baseline} if entry.baseline else {},
         champion_metrics={key: value for key, value in entry.champion.items() if value is not None} or None,
         champion_version=entry.champion_version or None,
         reused=True,

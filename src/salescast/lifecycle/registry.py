@@ -33,7 +33,7 @@ CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous_champion"
 FINGERPRINT_TAG = "fingerprint"
 EVENT_TAG_PREFIX = "alias_event."
-REPORTED_METRICS = ("rmse", "mae", "r2", "mape")
+REPORTED_METRICS = ("rmse", "mae", "r2", "mape", "mase", "smape")
 
 
 class RegistryError(ValueError):
@@ -71,6 +71,8 @@ def decision_tags(
         "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "improved_metrics": ",".join(decision.improved),
         "beats_baseline": str(decision.beats_baseline).lower(),
+        "mase_not_worse": str(decision.mase_ok).lower(),
+        "plausible": str(decision.plausible).lower(),
         "champion_version": decision.champion_version or "",
     }
     for metric in REPORTED_METRICS:
@@ -103,6 +105,7 @@ class HistoryEntry:
     promoted_by: str = ""
     promoted_reason: str = ""
     promoted_at: str = ""
+    baseline: dict[str, float] = field(default_factory=dict)  # the gate baseline's recorded metrics
 
     @classmethod
     def from_version(cls, version) -> HistoryEntry:
@@ -128,6 +131,11 @@ class HistoryEntry:
             promoted_by=tags.get("promoted_by", ""),
             promoted_reason=tags.get("promoted_reason", ""),
             promoted_at=tags.get("promoted_at", ""),
+            baseline={
+                metric: value
+                for metric in REPORTED_METRICS
+                if (value := _parse(tags.get(f"baseline_{GATE_BASELINE}_{metric}"))) is not None
+            },
         )
 
 

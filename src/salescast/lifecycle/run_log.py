@@ -60,6 +60,8 @@ def log_training_run(
                 "features": ",".join(job_plan.features),
                 "feature_columns": ",".join(forecaster.feature_columns_),
                 "target_scaling": str(config.target_scaling),
+                "target_transforms": json.dumps(config.target_transforms),
+                "refit": config.refit,
                 "window": len(plan.train_months) + len(plan.skipped_months),
                 "source": config.source.kind,
                 "rows_train": job_plan.rows_train,

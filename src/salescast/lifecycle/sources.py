@@ -13,6 +13,13 @@ sales (vegetables as items). For weekly data — the database or a weekly file �
 are the months every one of whose days is covered by a week of data, so a month still being fed is
 never picked as the default test month, and partial months before the first complete one are left out.
 
+The engine keys of the ``make_predictions`` config are valid here and mean the same: ``model`` (any model
+name, ``Auto`` included), ``features``, ``model_params``, ``target_scaling``, ``target_transforms`` and
+``refit`` (``once`` | ``monthly``), checked by the engine's own checks. The monthly job fits its candidate
+before its one test month either way; ``refit`` decides whether a (scratch) backtest refits the candidate
+before every month (``monthly``, the default here: what production does) or fits it once, at the first
+month (``once``).
+
 A pipeline names its registered model: ``name:``, else the file's stem (``pipeline.yaml`` →
 ``pipeline``). Each version records the source it was trained on (:class:`SourceIdentity`), and a
 champion from another source is never compared with nor served on this one.
@@ -94,10 +101,16 @@ class PipelineConfig:
     target_scaling: str | None = "auto"
     path: Path | None = None
     name: str = DEFAULT_MODEL_NAME
+    target_transforms: list[Any] | None = None
+    refit: str = "monthly"  # the job's own rolling origin; "once" only changes what a scratch backtest does
 
     def as_params(self) -> dict[str, Any]:
-        """The model part of the config, as it enters the fingerprint and the MLflow params."""
-        return {
+        """The model part of the config, as it enters the fingerprint and the MLflow params.
+
+        ``target_transforms`` and ``refit`` appear only when set, so pipelines without them keep the
+        fingerprints they had before these keys existed (and reuse their versions).
+        """
+        params = {
             "model": self.model,
             "model_params": dict(sorted(self.model_params.items())),
             "features": self.features,
@@ -106,6 +119,11 @@ class PipelineConfig:
             "source": self.source.kind,
             "remove_outliers": getattr(self.source, "remove_outliers", None),
         }
+        if self.target_transforms is not None:
+            params["target_transforms"] = self.target_transforms
+        if self.refit != "monthly":
+            params["refit"] = self.refit
+        return params
 
 
 def registered_model_name(config: PipelineConfig | None, settings) -> str:
@@ -183,7 +201,19 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     where = str(path) if path else "pipeline config"
     if not isinstance(raw, Mapping):
         raise PipelineConfigError(f"{where} must be a mapping with a 'source' (or 'data') key, e.g.:\n{EXAMPLE}")
-    known = {"name", "source", "data", "model", "model_params", "features", "target_scaling", "start_test", "lifecycle"}
+    known = {
+        "name",
+        "source",
+        "data",
+        "model",
+        "model_params",
+        "features",
+        "target_scaling",
+        "target_transforms",
+        "refit",
+        "start_test",
+        "lifecycle",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise PipelineConfigError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
@@ -212,21 +242,54 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     if GATE_AND_REPORTED_BASELINES[0] not in baselines:
         baselines.insert(0, GATE_AND_REPORTED_BASELINES[0])  # the promotion gate always needs it
     scaling = raw.get("target_scaling", "auto")
+    transforms = raw.get("target_transforms")
     name = _model_name(raw, path, where)
-    _check_engine_names(model, features, baselines, scaling, where)
-    return PipelineConfig(source, model, dict(model_params), features, window, baselines, scaling, path, name)
+    refit = _check_engine_names(model, features, dict(model_params), baselines, scaling, transforms, raw, where)
+    return PipelineConfig(
+        source,
+        model,
+        dict(model_params),
+        features,
+        window,
+        baselines,
+        scaling,
+        path,
+        name,
+        None if transforms is None else list(transforms),
+        refit,
+    )
 
 
-def _check_engine_names(model: str, features: list[str] | None, baselines: list, scaling, where: str) -> None:
-    """Unknown model, feature, baseline or scaling names fail here, naming the valid ones, before any data is read."""
+def _check_engine_names(
+    model: str,
+    features: list[str] | None,
+    model_params: dict[str, Any],
+    baselines: list,
+    scaling,
+    transforms: list | None,
+    raw: Mapping,
+    where: str,
+) -> str:
+    """Unknown model, feature, baseline, parameter, scaling, transform or refit values fail here with the engine's
+    own message (naming the valid ones), before any data is read; returns the refit policy."""
+    from salescast.forecast.config import check_refit
+    from salescast.forecast.models import make_model
     from salescast.forecast.pipeline import DEFAULT_FEATURES, Forecaster
 
     try:
-        Forecaster(model, DEFAULT_FEATURES if features is None else features, target_scaling=scaling)
+        refit = check_refit(raw.get("refit", "monthly"))
+        forecaster = Forecaster(
+            model,
+            DEFAULT_FEATURES if features is None else features,
+            target_scaling=scaling,
+            target_transforms=transforms,
+        )
+        make_model(forecaster.model, model_params)  # parameters the model takes
         for baseline in baselines:
             Forecaster(str(baseline), [])
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise PipelineConfigError(f"{where}: {error}") from None
+    return refit
 
 
 def _parse_source(raw: Mapping, base_dir: Path, where: str) -> CsvSource | DatabaseSource:

@@ -139,7 +139,8 @@ def render_html(report: dict, charts: list[str]) -> str:
     )
     performance_rows = "".join(
         f"<tr><td>{row['month']}</td><td>{_number(row['champion_rmse'])}</td><td>{_number(row['baseline_rmse'])}</td>"
-        f"<td>{_number(row['champion_mae'])}</td><td>{_number(row['baseline_mae'])}</td><td>{row['rows']}</td></tr>"
+        f"<td>{_number(row['champion_mae'])}</td><td>{_number(row['baseline_mae'])}</td>"
+        f"<td>{_number(row.get('champion_mase'))}</td><td>{_number(row.get('baseline_mase'))}</td><td>{row['rows']}</td></tr>"
         for row in report["performance"]
     )
     retrained = report["retrained"]
@@ -166,7 +167,7 @@ tr.bad{{background:#fdd}} .verdict{{font-size:1.3em;font-weight:bold;color:{"#b0
 <th>drifted</th></tr>{drift_rows}</table>
 <h2>Performance against SameMonthLastYearSales</h2>
 <table><tr><th>month</th><th>champion RMSE</th><th>baseline RMSE</th><th>champion MAE</th><th>baseline MAE</th>
-<th>rows</th></tr>{performance_rows}</table>
+<th>champion MASE</th><th>baseline MASE</th><th>rows</th></tr>{performance_rows}</table>
 <p>{html.escape(report["performance_drift"]["reason"])}</p>
 {retrain_text}
 {images}
@@ -208,6 +209,10 @@ def log_to_mlflow(report: dict, folder: Path, settings) -> str | None:
             last = report["performance"][-1]
             metrics["champion_rmse"] = last["champion_rmse"]
             metrics["baseline_rmse"] = last["baseline_rmse"]
+            for key in ("champion_mase", "baseline_mase"):  # over the window, as the verdict's reason says
+                value = report["performance_drift"].get(key)
+                if value is not None and math.isfinite(value):
+                    metrics[key] = value
         mlflow.log_metrics(metrics)
         mlflow.log_artifacts(str(folder), artifact_path="monitoring")
     return run.info.run_id

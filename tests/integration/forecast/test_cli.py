@@ -87,6 +87,17 @@ def test_generate_predict_and_evaluate(tmp_path):
     expected = metrics_by_hand(actual["sales"].to_numpy(), actual["prediction"].to_numpy())
     assert scores(table[("Ridge", "+price")]) == pytest.approx(expected, rel=1e-9)
     assert {row["n"] for row in rows} == {72}
+    # MASE by hand: per item, mean |error| over the test months ÷ the mean |y(M) − y(M−12)| before them; then
+    # the mean over items. sMAPE likewise per item, then averaged.
+    history = grid[~test]
+    scale = (history - history.shift(12)).abs().mean()
+    for model, predicted in by_hand.items():
+        error = (predicted[test] - grid[test]).abs()
+        smape = (200 * error / (predicted[test].abs() + grid[test].abs())).mean()
+        row = table[(model, "own lag")]
+        assert row["mase"] == pytest.approx((error.mean() / scale).mean(), rel=1e-12), model
+        assert row["smape"] == pytest.approx(smape.mean(), rel=1e-12) and row["mase_items"] == 6
+    assert "MASE" in result.output and "sMAPE %" in result.output
     # The oracle knows the true equations: its error is the noise floor, below every baseline's.
     assert table[("Oracle", "true equations")]["rmse"] < min(table[(model, "own lag")]["rmse"] for model in by_hand)
 

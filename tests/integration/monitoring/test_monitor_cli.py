@@ -57,6 +57,10 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert [row["kind"] for row in report["data_drift"]][-2:] == ["target", "prediction"]
     assert [row["month"] for row in report["performance"]] == ["2022-10", "2022-11", "2022-12"]
     assert report["performance_drift"]["window_months"] == 3 and not report["performance_drift"]["drifted"]
+    # the scale-free view beside the pooled errors: mean per-item MASE, per month and over the window
+    assert all(row["champion_mase"] > 0 and row["baseline_mase"] > 0 for row in report["performance"])
+    verdict = report["performance_drift"]
+    assert f"mean MASE {verdict['champion_mase']:.4g} vs {verdict['baseline_mase']:.4g}" in verdict["reason"]
     assert json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text()) == report
     page = (folder / "report.html").read_text()
     assert "data_drift.png" in page and (folder / "data_drift.png").stat().st_size > 0
@@ -67,6 +71,8 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     [run] = client.search_runs([experiment.experiment_id])
     assert run.data.tags["month"] == "2022-12" and run.data.tags["champion_version"] == "1"
     assert run.data.metrics["drifted"] == 0.0
+    assert run.data.metrics["champion_mase"] == pytest.approx(verdict["champion_mase"])
+    assert "champion MASE" in page
     logged = {item.path for item in client.list_artifacts(run.info.run_id, "monitoring")}
     assert {"monitoring/report.json", "monitoring/report.html", "monitoring/data_drift.png"} <= logged
 

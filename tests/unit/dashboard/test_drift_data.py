@@ -57,3 +57,11 @@ def test_reports_dir_is_the_setting(monkeypatch, tmp_path):
     assert str(reports_dir(Settings())) == "reports"
     monkeypatch.setenv("SALESCAST_REPORTS_DIR", str(tmp_path))
     assert reports_dir(Settings()) == tmp_path
+
+
+def test_performance_frame_has_the_mase_columns_and_older_reports_show_them_missing():
+    report = monitoring_report()  # written as before the MASE keys existed
+    assert performance_frame(report)[["champion_mase", "baseline_mase"]].isna().all().all()
+    for row, mase in zip(report["performance"], (0.8, 0.9, 1.1), strict=True):
+        row |= {"champion_mase": mase, "baseline_mase": 1.0}
+    assert performance_frame(report)["champion_mase"].tolist() == [0.8, 0.9, 1.1]

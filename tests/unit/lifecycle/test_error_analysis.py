@@ -54,3 +54,14 @@ def test_written_as_json_and_png(predictions, tmp_path):
 def test_empty_frame_is_refused(predictions):
     with pytest.raises(ValueError, match="at least one row"):
         analyze_errors(predictions.iloc[:0])
+
+
+def test_per_item_mase_and_scale_list_the_scale_free_worst_first(predictions):
+    # item 0 errs by 1 on a scale of 0.1 (MASE 10): the worst relative to its own history, not by MAE (2 for 6..10)
+    scale = [0.1] + [1.0] * 10 + [float("nan")]
+    analysis = analyze_errors(predictions.assign(mase_scale=scale))
+    first = analysis["per_item"][0]
+    assert (first["item_id"], first["scale"], first["mase"]) == (0, 0.1, pytest.approx(10.0))
+    assert analysis["per_item"][1]["mase"] == 2.0
+    assert analysis["per_item"][-1] == analysis["per_item"][-1] | {"item_id": 11, "scale": None, "mase": None}
+    assert "mase" not in analyze_errors(predictions)["per_item"][0]  # without a scale: MAE only, as before

@@ -64,3 +64,48 @@ def test_errors_name_what_to_fix(raw, message, tmp_path):
 def test_missing_file_shows_an_example(tmp_path):
     with pytest.raises(PipelineConfigError, match=r"not found; create it .* e.g.:\nname: .*\nsource:"):
         load_pipeline_config(tmp_path / "pipeline.yaml")
+
+
+def test_engine_keys_are_read_and_passed_as_make_predictions_takes_them(tmp_path):
+    raw = {
+        "data": {"sales": "s.csv"},
+        "model": "Ridge",
+        "target_transforms": ["seasonal_difference", "item_level"],
+        "refit": "once",
+    }
+    config = parse_pipeline_config(raw, base_dir=tmp_path)
+    assert config.target_transforms == ["seasonal_difference", "item_level"] and config.refit == "once"
+    assert config.as_params()["target_transforms"] == ["seasonal_difference", "item_level"]
+    assert config.as_params()["refit"] == "once"
+    default = parse_pipeline_config({"data": {"sales": "s.csv"}}, base_dir=tmp_path)
+    assert default.target_transforms is None and default.refit == "monthly"  # the monthly job's own rolling origin
+    # unset keys stay out of the fingerprint's params: older pipelines keep their fingerprints and versions
+    assert "target_transforms" not in default.as_params() and "refit" not in default.as_params()
+    difference = parse_pipeline_config({**raw, "target_transforms": [{"difference": 12}]}, base_dir=tmp_path)
+    assert difference.target_transforms == [{"difference": 12}]
+
+
+def test_auto_is_a_pipeline_model(tmp_path):
+    config = parse_pipeline_config({"data": {"sales": "s.csv"}, "model": "Auto"}, base_dir=tmp_path)
+    assert config.model == "Auto"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"refit": "weekly"}, "refit must be one of ['once', 'monthly']"),
+        ({"refit": True}, "refit must be one of ['once', 'monthly']"),
+        ({"target_transforms": "log1p"}, "target_transforms must be a list"),
+        ({"target_transforms": ["sqrt"]}, "unknown entry 'sqrt'"),
+        ({"target_transforms": ["item_level", "log1p"]}, "must be the last entry"),
+        ({"target_transforms": [{"difference": 0}]}, "difference must be an integer"),
+        ({"target_transforms": ["log1p"], "target_scaling": "item_level"}, "not both"),
+        ({"target_transforms": ["log1p"], "model": "CustomModel"}, "apply to the pooled Ridge and LightGBM"),
+        ({"model": "Ridge", "model_params": {"alpah": 1}}, "has no parameter(s) ['alpah']"),
+    ],
+)
+def test_bad_engine_keys_fail_with_the_engine_message(raw, message, tmp_path):
+    with pytest.raises(PipelineConfigError) as raised:
+        parse_pipeline_config({"data": {"sales": "s.csv"}, **raw}, base_dir=tmp_path)
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("pipeline config: ")

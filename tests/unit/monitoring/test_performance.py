@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from salescast.forecast.catalog import catalog_from_frames
 from salescast.forecast.pipeline import Forecaster
@@ -63,3 +64,30 @@ def test_tolerance_and_the_empty_window():
     assert performance_drift(rows, 3).drifted
     assert not performance_drift(rows, 3, tolerance=0.2).drifted
     assert not performance_drift([], 3).drifted
+
+
+def test_mase_is_reported_per_month_and_over_the_window():
+    catalog = regime_change_catalog()
+    scored = months("2022-04", "2022-05", "2022-06")
+    stale = Forecaster("Ridge", target_scaling=None).fit(catalog, months("2020-07", "2020-08", "2020-09"))
+    rows = month_performance(stale, catalog, scored)
+    # by hand: each item's seasonal-naive error on the history before 2022-04, then mean |error| / scale per item
+    sales = catalog.sales
+    history = sales[sales["dates"] < scored[0]].pivot(index="dates", columns="item_id", values="sales")
+    scale = (history - history.shift(12)).abs().mean()
+    april = sales[sales["dates"] == scored[0]].set_index("item_id")["sales"]
+    champion = stale.predict(catalog, scored[:1]).set_index("item_id")["prediction"]
+    assert rows[0].champion_mase == pytest.approx(((champion - april).abs() / scale).mean())
+    baseline = sales[sales["dates"] == scored[0] - pd.DateOffset(months=12)].set_index("item_id")["sales"]
+    assert rows[0].baseline_mase == pytest.approx(((baseline - april).abs() / scale).mean())
+    assert all(row.champion_mase > 5 * row.baseline_mase for row in rows)
+    verdict = performance_drift(rows, window=3)
+    assert verdict.champion_mase == pytest.approx(sum(row.champion_mase for row in rows) / 3)
+    assert f"mean MASE {verdict.champion_mase:.4g} vs {verdict.baseline_mase:.4g}" in verdict.reason
+    assert set(rows[0].as_dict()) >= {"champion_mase", "baseline_mase", "champion_rmse", "rows"}
+
+
+def test_mase_defaults_to_nan_for_rows_built_without_it():
+    row = MonthPerformance("2022-04", 1.0, 2.0, 1.0, 2.0, 10)
+    verdict = performance_drift([row], window=1)
+    assert np.isnan(row.champion_mase) and "mean MASE n/a vs n/a" in verdict.reason
