@@ -382,12 +382,14 @@ class Forecaster:
         months: Sequence[pd.Timestamp],
         items: Sequence | None = None,
         levels: Sequence[float] | None = None,
+        horizon_step: int = 1,
     ) -> pd.DataFrame:
         """One row per requested (month, item): columns dates (Timestamp), item_id, prediction.
 
         ``items=None`` means the items with a sales row that month, or every item for a month after the last
         month of sales. Pairs the model cannot predict get the fallback (module docstring). ``levels``
-        (percent) add ``lo_<level>``, ``hi_<level>`` columns, one-step intervals (needs :meth:`calibrate`).
+        (percent) add ``lo_<level>``, ``hi_<level>`` columns (needs :meth:`calibrate`): one-step intervals, or
+        those of step ``horizon_step`` when the caller recurses (its catalog holds earlier steps' predictions).
         """
         if not hasattr(self, "model_"):
             raise RuntimeError("call fit before predict")
@@ -407,7 +409,7 @@ class Forecaster:
             {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
         )
         if levels:
-            steps = np.ones(len(frame), dtype=np.int64)
+            steps = np.full(len(frame), horizon_step, dtype=np.int64)
             for column, values in self._bounds(catalog, design, raw, prediction, steps, levels, native).items():
                 frame[column] = values
         return frame

@@ -265,6 +265,11 @@ def evaluate_month(
     plan = job_plan.plan
     on_step(f"training {config.model} on {len(plan.train_months)} months")
     forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
+    on_step("calibrating prediction intervals")
+    try:  # residuals from every month of history up to the fit, stored with the model: serving never recalibrates
+        forecaster.calibrate(catalog, [month for month in catalog.months() if month <= max(plan.train_months)])
+    except Exception as error:  # intervals are an addition: a model that cannot be calibrated still forecasts
+        logger.warning("%s: no interval calibration: %s", config.model, error)
     features = forecaster.feature_frame(catalog, [plan.test_month])
     actual = features[["dates", "item_id", "sales"]].dropna(subset=["sales"])
     predictions = forecaster.predict(catalog, [plan.test_month])
