@@ -84,7 +84,7 @@ def log_training_run(
         model = ForecasterModel(forecaster, context_tables(catalog, job_plan.features))
         with warnings.catch_warnings(), _quiet("mlflow"):
             warnings.simplefilter("ignore")
-            signature = infer_signature(example, model.predict(None, example), params={"month": ""})
+            signature = infer_signature(example, model.predict(None, example), params={"month": "", "intervals": ""})
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=model,
