@@ -56,8 +56,8 @@ class IntervalLevelError(ValueError):
 def parse_levels(value: Any) -> tuple[float, ...]:
     """Levels in percent, sorted and unique, from a list of numbers or a comma-separated string ``"80,95"``.
 
-    ``None``, an empty string or an empty list gives ``()``. Anything that is not a number strictly between 0 and 100 raises
-    :class:`IntervalLevelError`.
+    ``None``, an empty string or an empty list gives ``()``. Anything that is not a number strictly between
+    0 and 100 raises :class:`IntervalLevelError`.
     """
     if value is None:
         return ()
