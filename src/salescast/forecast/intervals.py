@@ -10,7 +10,7 @@ and an artichoke's can be pooled. The residuals are split by **horizon step**:
   history (its parameters grow stale as in the test period); ``refit="monthly"`` refits a copy before each
   of the window's last :data:`MONTHLY_REFITS` months on every month before it;
 * **step h ≥ 2** — the errors of the ``h``-th month of multi-step forecasts (``Forecaster.forecast``) from
-  the window's origins, never the one-step error reused.
+  origins every :data:`ORIGIN_STEP` months in the window, never the one-step error reused.
 
 The half-width of a level-``p`` interval at step ``h`` for an item is the conformal quantile (the
 ``⌈(n+1)p⌉``-th smallest of the ``n`` scaled absolute errors of step ``h``) times the item's scale.
@@ -47,6 +47,7 @@ MONTHLY_REFITS = 12  # refits for the one-step residuals of a monthly-refit mode
 FALLBACK_SPREAD = 1.25  # standard deviation / mean absolute error of a normal error
 VALIDATION_MONTHS = 24
 HORIZON = 12
+ORIGIN_STEP = 3  # months between the origins of the multi-step forecasts (Auto's scoring uses 6): more residuals
 
 
 class IntervalLevelError(ValueError):
@@ -201,7 +202,7 @@ def calibration_residuals(
     if refit not in ("once", "monthly"):
         raise ValueError(f"refit must be 'once' or 'monthly', got {refit!r}")
     columns = ["dates", "item_id", "step", "fit_end", "scaled_error"]
-    window = validation_window(list(history_months), validation_months, horizon)
+    window = validation_window(list(history_months), validation_months, horizon, ORIGIN_STEP)
     if window is None:
         return pd.DataFrame(columns=columns), {}
     errors, _ = rolling_origin_errors(make_forecaster, catalog, window)

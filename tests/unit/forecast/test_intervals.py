@@ -11,6 +11,7 @@ from salescast.forecast.catalog import catalog_from_frames
 from salescast.forecast.config import ConfigError
 from salescast.forecast.intervals import (
     MONTHLY_REFITS,
+    ORIGIN_STEP,
     Calibration,
     IntervalLevelError,
     calibration_residuals,
@@ -79,7 +80,7 @@ def test_conformal_quantile_is_the_finite_sample_rank():
 def test_residual_split_once_one_fit_before_the_window_and_each_step_its_own_errors():
     catalog = catalog_from_frames(_seasonal_sales(4))
     history = catalog.months()[:-12]
-    window = validation_window(history, 24, 12)
+    window = validation_window(history, 24, 12, ORIGIN_STEP)
     residuals, description = calibration_residuals(Forecaster("Ridge").fresh, catalog, history, "once")
     one = residuals[residuals["step"] == 1]
     assert sorted(one["dates"].unique()) == window.months  # every window month calibrates step 1
