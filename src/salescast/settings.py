@@ -121,6 +121,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Performance drift when the champion's RMSE exceeds the baseline's by more than this fraction.",
     )
+    coverage_levels: str = Field(
+        default="80,95", description="Interval levels (percent, comma-separated) whose coverage monitoring checks."
+    )
+    coverage_tolerance_points: float = Field(
+        default=10.0,
+        ge=0,
+        description="Coverage drift when an interval's empirical coverage is below its level by more than this.",
+    )
     ingest_writer_process: bool = Field(
         default=True,
         description="The API commits posts in a child process (uses a second core; no GIL shared with HTTP).",
