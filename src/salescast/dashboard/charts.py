@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from salescast.dashboard.forecast_data import ForecastView
+from salescast.forecast.intervals import columns_levels, level_name
 
 TEMPLATE = "plotly_white"
 OUTLIER_COLOR = "#d62728"
@@ -94,6 +95,21 @@ def forecast_chart(view: ForecastView, item: str) -> go.Figure:
                 line={"dash": "dash"},
             )
         )
+        for level in columns_levels(view.horizon.columns):
+            band = view.horizon
+            name = level_name(level)
+            figure.add_trace(
+                go.Scatter(
+                    x=pd.concat([band["month"], band["month"][::-1]]),
+                    y=pd.concat([band[f"hi_{name}"], band[f"lo_{name}"][::-1]]),
+                    fill="toself",
+                    mode="lines",
+                    line={"width": 0},
+                    opacity=0.25,
+                    name=f"champion {name} % interval",
+                    hoverinfo="skip",
+                )
+            )
     return _layout(figure, f"Forecasts vs actuals — {item}", "sales per month")
 
 

@@ -121,14 +121,17 @@ def forecasting_service(settings: Settings, store=None):
 
 
 def horizon_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows of ``GET /forecast?horizon=H`` (``item_id``, ``month``, ``prediction``) with ``dates`` and ``step``."""
+    """Rows of ``GET /forecast?horizon=H`` (``item_id``, ``month``, ``prediction``, any ``lo_``/``hi_`` bounds)
+    with ``dates`` and ``step``."""
     if not rows:
         return pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
     frame = pd.DataFrame(rows)
     dates = pd.to_datetime(frame["month"], format="%Y-%m")
     steps = {month: step for step, month in enumerate(sorted(dates.unique()), start=1)}
+    bounds = [column for column in frame.columns if column.startswith(("lo_", "hi_"))]
     return pd.DataFrame(
         {"dates": dates, "item_id": frame["item_id"], "prediction": frame["prediction"], "step": dates.map(steps)}
+        | {column: frame[column] for column in bounds}
     )
 
 
@@ -143,11 +146,14 @@ class ForecastView:
 
     actual: pd.DataFrame  # month, sales
     recorded: pd.DataFrame  # month, forecast, actual, version
-    horizon: pd.DataFrame  # month, forecast
+    horizon: pd.DataFrame  # month, forecast, and lo_<level>, hi_<level> for one item with intervals
 
 
 def forecast_view(history: pd.DataFrame, recorded: pd.DataFrame, horizon: pd.DataFrame, item: str) -> ForecastView:
-    """The series of ``item`` (an ``item_id`` as text) or, for :data:`TOTAL`, the sums over items per month."""
+    """The series of ``item`` (an ``item_id`` as text) or, for :data:`TOTAL`, the sums over items per month.
+
+    Interval bounds are kept for one item only: the sum of the items' bounds is not an interval of the total
+    (it would assume every item misses in the same direction at once)."""
     history = history.assign(item_id=history["item_id"].astype(str))
     horizon = horizon.assign(item_id=horizon["item_id"].astype(str))
     if item != TOTAL:
@@ -156,7 +162,8 @@ def forecast_view(history: pd.DataFrame, recorded: pd.DataFrame, horizon: pd.Dat
         horizon = horizon[horizon["item_id"] == item]
     actual = history.groupby("dates", as_index=False)["sales"].sum().rename(columns={"dates": "month"})
     logged = recorded.groupby(["month", "version"], as_index=False)[["forecast", "actual"]].sum()
-    ahead = horizon.groupby("dates", as_index=False)["prediction"].sum()
+    bounds = [column for column in horizon.columns if column.startswith(("lo_", "hi_"))] if item != TOTAL else []
+    ahead = horizon.groupby("dates", as_index=False)[["prediction", *bounds]].sum()
     ahead = ahead.rename(columns={"dates": "month", "prediction": "forecast"})
     return ForecastView(actual, logged[["month", "forecast", "actual", "version"]], ahead)
 

@@ -192,6 +192,10 @@ def test_forecasts_page_shows_recorded_forecasts_errors_and_the_champion_horizon
     assert potato["actual"].y == pytest.approx(potato_sales.to_numpy())
     assert len(potato["forecast (recorded)"].y) == 2
     assert potato["champion forecast"].y[1] == pytest.approx(table(app, "2024-01").loc["potato", "2024-01"], abs=0.05)
+    band = potato["champion 80 % interval"]  # hi over the 5 months, then lo back: around the forecast
+    ahead = list(potato["champion forecast"].y[1:])
+    assert len(band.y) == 10 and all(list(band.y[:5])[k] >= ahead[k] >= list(band.y[5:])[::-1][k] for k in range(5))
+    assert band.y[4] - band.y[5] > band.y[0] - band.y[9]  # wider at step 5 than at step 1
 
     rows = table(app, "abs_pct_error")
     assert len(rows) == 16 and set(rows["version"]) == {"2"}  # newest recorded month first

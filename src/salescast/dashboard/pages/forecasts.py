@@ -20,6 +20,7 @@ from salescast.lifecycle.sources import DatabaseSource, PipelineConfigError
 from salescast.serving.data import NoDataError
 
 DEFAULT_HORIZON = 3
+BAND_LEVELS = (80.0,)  # the band drawn around the champion's horizon forecast of one item
 NO_HORIZON = pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
 
 st.title("Forecasts")
@@ -61,8 +62,9 @@ if longest > 1:
 else:
     months = 1
 horizon = NO_HORIZON
+calibrated = champion is not None and getattr(champion.forecaster, "calibration_", None) is not None
 if champion is not None:
-    horizon = horizon_frame(service.horizon_forecast(None, months))
+    horizon = horizon_frame(service.horizon_forecast(None, months, BAND_LEVELS if calibrated else ()))
 
 metrics = st.columns(4)
 if champion is not None:
@@ -89,6 +91,10 @@ if snapshot is not None:
     caption = f"Actuals: {snapshot.description}, complete months. {caption}"
 if champion is not None:
     caption += f" Dashed: champion v{champion.version}, each month fed back as history for the next (as GET /forecast)."
+    if calibrated and item != TOTAL:
+        caption += " Band: its 80 % prediction interval, widening with the step (GET /forecast?…&intervals=80)."
+    elif calibrated:
+        caption += " Pick an item for its 80 % band (a sum of item bounds is not an interval of the total)."
 st.caption(caption)
 
 if not horizon.empty:
