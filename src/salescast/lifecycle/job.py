@@ -265,11 +265,6 @@ def evaluate_month(
     plan = job_plan.plan
     on_step(f"training {config.model} on {len(plan.train_months)} months")
     forecaster = _forecaster(config.model, config, job_plan.features).fit(catalog, plan.train_months)
-    on_step("calibrating prediction intervals")
-    try:  # residuals from every month of history up to the fit, stored with the model: serving never recalibrates
-        forecaster.calibrate(catalog, [month for month in catalog.months() if month <= max(plan.train_months)])
-    except Exception as error:  # intervals are an addition: a model that cannot be calibrated still forecasts
-        logger.warning("%s: no interval calibration: %s", config.model, error)
     features = forecaster.feature_frame(catalog, [plan.test_month])
     actual = features[["dates", "item_id", "sales"]].dropna(subset=["sales"])
     predictions = forecaster.predict(catalog, [plan.test_month])
@@ -374,6 +369,9 @@ def _train_and_register(
     metrics, baselines, decision = evaluation.metrics, evaluation.baselines, evaluation.decision
     champion_metrics = evaluation.champion.metrics
 
+    on_step("calibrating prediction intervals")
+    calibrate_intervals(evaluation.forecaster, catalog, plan.train_months)
+
     on_step("logging the run")
     analysis_frame = evaluation.features.merge(evaluation.predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
     run_id, model_uri, model_id = log_training_run(
@@ -417,6 +415,15 @@ def _train_and_register(
         champion_version=evaluation.champion.version,
         scored=evaluation.scored,
     )
+
+
+def calibrate_intervals(forecaster, catalog, train_months) -> None:
+    """Store the interval calibration on the version to register (residuals from every month of history up
+    to the fit; serving never recalibrates). A model that cannot be calibrated still registers, without."""
+    try:
+        forecaster.calibrate(catalog, [month for month in catalog.months() if month <= max(train_months)])
+    except Exception as error:  # intervals are an addition to the point forecast, never a reason to fail
+        logger.warning("%s: no interval calibration: %s", forecaster.model, error)
 
 
 def _reused(job_plan: JobPlan, entry: HistoryEntry) -> JobResult:
