@@ -17,6 +17,9 @@ Rules the pipeline owns, whatever the model:
   requested pair gets a value; the counts are logged.
 * **Stock cap.** With the ``stock`` feature, a prediction never exceeds the stock available in M
   (closing stock of M−1 plus refills in M). Predictions are never negative.
+* **Intervals.** ``calibrate`` (after ``fit``) stores the model's rolling-origin residuals per horizon step;
+  ``predict`` / ``forecast`` with ``levels`` then add ``lo_<level>``, ``hi_<level>`` under the same rules
+  (never negative, capped, a stated width for the fallback): :mod:`salescast.forecast.intervals`.
 """
 
 from __future__ import annotations
