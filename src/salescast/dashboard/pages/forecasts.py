@@ -12,6 +12,7 @@ from salescast.dashboard.forecast_data import (
     forecast_view,
     horizon_frame,
     horizon_table,
+    past_coverage,
 )
 from salescast.dashboard.sales_data import SalesDatabaseMissing
 from salescast.ingest.store import StorageError
@@ -95,6 +96,12 @@ if champion is not None:
         caption += " Band: its 80 % prediction interval, widening with the step (GET /forecast?…&intervals=80)."
     elif calibrated:
         caption += " Pick an item for its 80 % band (a sum of item bounds is not an interval of the total)."
+coverage, covered_rows = past_coverage(recorded)
+if covered_rows:
+    caption += (
+        f" Recorded 80 % intervals (whiskers, per item) held {coverage:.0f} % of the actuals"
+        f" ({covered_rows} recorded forecasts with an interval)."
+    )
 st.caption(caption)
 
 if not horizon.empty:
