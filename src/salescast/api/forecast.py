@@ -35,13 +35,21 @@ def forecast(
     horizon: int | None = Query(
         None, description="Next H months after the latest data (recursive), 1…SALESCAST_FORECAST_MAX_HORIZON."
     ),
+    intervals: str | None = Query(
+        None,
+        description="Prediction interval levels in percent, comma-separated (e.g. 80,95): adds lo_80, hi_80, … "
+        "to each row, from the champion's stored calibration.",
+        max_length=200,
+    ),
 ) -> Response:
     """Champion forecasts: ``month=YYYY-MM`` (one month ahead) or ``horizon=H`` (the next H months).
 
-    Rows: ``{"item_id", "month", "prediction", "model_version"}``. 503 while no champion is served.
+    Rows: ``{"item_id", "month", "prediction", "model_version"}``, plus ``lo_<level>``/``hi_<level>`` with
+    ``intervals``. 503 while no champion is served.
     """
     from salescast.forecast.catalog import DataValidationError
     from salescast.forecast.config import ConfigError
+    from salescast.forecast.intervals import IntervalLevelError, parse_levels
     from salescast.serving.champion import NoChampionError
     from salescast.serving.data import NoDataError
     from salescast.serving.forecasts import ForecastRequestError, UnknownItemError
@@ -57,11 +65,15 @@ def forecast(
             status_code=422, detail=f"month {month[:40]!r} is not of the form YYYY-MM with a year in 1900–2199"
         )
     try:
+        levels = parse_levels(intervals)
+    except IntervalLevelError as error:
+        raise HTTPException(status_code=422, detail=f"intervals: {error}") from None
+    try:
         service = _runtime(request).service()
         if month is not None:
-            rows = service.month_forecast(month, item_id)
+            rows = service.month_forecast(month, item_id, levels)
         else:
-            rows = service.horizon_forecast(item_id, horizon)
+            rows = service.horizon_forecast(item_id, horizon, levels)
     except (NoChampionError, NoDataError, ServingUnavailableError) as error:
         raise HTTPException(status_code=503, detail=str(error)) from None
     except UnknownItemError as error:

@@ -7,6 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from salescast.dashboard.forecast_data import ForecastView
+from salescast.forecast.intervals import columns_levels, level_name
 
 TEMPLATE = "plotly_white"
 OUTLIER_COLOR = "#d62728"
@@ -69,14 +70,24 @@ def forecast_chart(view: ForecastView, item: str) -> go.Figure:
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=view.actual["month"], y=view.actual["sales"], mode="lines+markers", name="actual"))
     if not view.recorded.empty:
+        recorded = view.recorded
+        error_y = None
+        if "lo_80" in recorded and "hi_80" in recorded:  # the version's logged 80 % interval
+            error_y = {
+                "type": "data",
+                "symmetric": False,
+                "array": (recorded["hi_80"] - recorded["forecast"]).to_numpy(),
+                "arrayminus": (recorded["forecast"] - recorded["lo_80"]).to_numpy(),
+            }
         figure.add_trace(
             go.Scatter(
-                x=view.recorded["month"],
-                y=view.recorded["forecast"],
+                x=recorded["month"],
+                y=recorded["forecast"],
                 mode="markers",
                 name="forecast (recorded)",
                 marker={"symbol": "diamond", "size": 11},
-                text="v" + view.recorded["version"].astype(str),
+                error_y=error_y,
+                text="v" + recorded["version"].astype(str),
                 hovertemplate="%{text}: %{y:,.1f}<extra>forecast</extra>",
             )
         )
@@ -94,6 +105,21 @@ def forecast_chart(view: ForecastView, item: str) -> go.Figure:
                 line={"dash": "dash"},
             )
         )
+        for level in columns_levels(view.horizon.columns):
+            band = view.horizon
+            name = level_name(level)
+            figure.add_trace(
+                go.Scatter(
+                    x=pd.concat([band["month"], band["month"][::-1]]),
+                    y=pd.concat([band[f"hi_{name}"], band[f"lo_{name}"][::-1]]),
+                    fill="toself",
+                    mode="lines",
+                    line={"width": 0},
+                    opacity=0.25,
+                    name=f"champion {name} % interval",
+                    hoverinfo="skip",
+                )
+            )
     return _layout(figure, f"Forecasts vs actuals — {item}", "sales per month")
 
 

@@ -28,6 +28,8 @@ from salescast.settings import Settings
 TOTAL = "Total"
 PREDICTIONS_FILE = "test_month_predictions.csv"
 RECORDED_COLUMNS = ["month", "item_id", "version", "actual", "forecast", "error"]
+RECORDED_BOUNDS = ["lo_80", "hi_80"]  # logged by versions with an interval calibration (NaN for older ones)
+LOGGED_COLUMNS = frozenset({"dates", "item_id", "sales", "prediction", *RECORDED_BOUNDS})
 
 
 def recorded_forecasts(client, entries: list[HistoryEntry]) -> pd.DataFrame:
@@ -42,7 +44,7 @@ def recorded_forecasts(client, entries: list[HistoryEntry]) -> pd.DataFrame:
         content = download_run_artifact(client, entry.run_id, f"{ERROR_ANALYSIS_FOLDER}/{PREDICTIONS_FILE}")
         if content is None:
             continue
-        logged = pd.read_csv(io.BytesIO(content), usecols=["dates", "item_id", "sales", "prediction"])
+        logged = pd.read_csv(io.BytesIO(content), usecols=lambda column: column in LOGGED_COLUMNS)
         frame = pd.DataFrame(
             {
                 "month": pd.to_datetime(logged["dates"]),
@@ -53,13 +55,24 @@ def recorded_forecasts(client, entries: list[HistoryEntry]) -> pd.DataFrame:
             }
         )
         frame["error"] = frame["forecast"] - frame["actual"]
+        for column in RECORDED_BOUNDS:
+            frame[column] = logged[column].astype("float64") if column in logged else float("nan")
         frame.attrs["test_month"] = entry.test_month
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=RECORDED_COLUMNS)
+        return pd.DataFrame(columns=[*RECORDED_COLUMNS, *RECORDED_BOUNDS])
     recorded = pd.concat(frames, ignore_index=True)
     recorded.attrs = {}
-    return recorded.sort_values(["month", "item_id"], ignore_index=True)[RECORDED_COLUMNS]
+    return recorded.sort_values(["month", "item_id"], ignore_index=True)[[*RECORDED_COLUMNS, *RECORDED_BOUNDS]]
+
+
+def past_coverage(recorded: pd.DataFrame) -> tuple[float, int]:
+    """(percent of recorded actuals inside their logged 80 % interval, rows with one); NaN without any."""
+    bounded = recorded.dropna(subset=RECORDED_BOUNDS) if len(recorded) else recorded
+    if bounded.empty:
+        return float("nan"), 0
+    inside = (bounded["actual"] >= bounded["lo_80"]) & (bounded["actual"] <= bounded["hi_80"])
+    return float(inside.mean() * 100), len(bounded)
 
 
 def error_by_month(recorded: pd.DataFrame, entries: list[HistoryEntry]) -> pd.DataFrame:
@@ -121,14 +134,17 @@ def forecasting_service(settings: Settings, store=None):
 
 
 def horizon_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows of ``GET /forecast?horizon=H`` (``item_id``, ``month``, ``prediction``) with ``dates`` and ``step``."""
+    """Rows of ``GET /forecast?horizon=H`` (``item_id``, ``month``, ``prediction``, any ``lo_``/``hi_`` bounds)
+    with ``dates`` and ``step``."""
     if not rows:
         return pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
     frame = pd.DataFrame(rows)
     dates = pd.to_datetime(frame["month"], format="%Y-%m")
     steps = {month: step for step, month in enumerate(sorted(dates.unique()), start=1)}
+    bounds = [column for column in frame.columns if column.startswith(("lo_", "hi_"))]
     return pd.DataFrame(
         {"dates": dates, "item_id": frame["item_id"], "prediction": frame["prediction"], "step": dates.map(steps)}
+        | {column: frame[column] for column in bounds}
     )
 
 
@@ -142,12 +158,15 @@ class ForecastView:
     """One item's (or the total's) series for the forecast chart: actuals, recorded forecasts, horizon."""
 
     actual: pd.DataFrame  # month, sales
-    recorded: pd.DataFrame  # month, forecast, actual, version
-    horizon: pd.DataFrame  # month, forecast
+    recorded: pd.DataFrame  # month, forecast, actual, version (and lo_80, hi_80 for one item)
+    horizon: pd.DataFrame  # month, forecast, and lo_<level>, hi_<level> for one item with intervals
 
 
 def forecast_view(history: pd.DataFrame, recorded: pd.DataFrame, horizon: pd.DataFrame, item: str) -> ForecastView:
-    """The series of ``item`` (an ``item_id`` as text) or, for :data:`TOTAL`, the sums over items per month."""
+    """The series of ``item`` (an ``item_id`` as text) or, for :data:`TOTAL`, the sums over items per month.
+
+    Interval bounds are kept for one item only: the sum of the items' bounds is not an interval of the total
+    (it would assume every item misses in the same direction at once)."""
     history = history.assign(item_id=history["item_id"].astype(str))
     horizon = horizon.assign(item_id=horizon["item_id"].astype(str))
     if item != TOTAL:
@@ -156,9 +175,13 @@ def forecast_view(history: pd.DataFrame, recorded: pd.DataFrame, horizon: pd.Dat
         horizon = horizon[horizon["item_id"] == item]
     actual = history.groupby("dates", as_index=False)["sales"].sum().rename(columns={"dates": "month"})
     logged = recorded.groupby(["month", "version"], as_index=False)[["forecast", "actual"]].sum()
-    ahead = horizon.groupby("dates", as_index=False)["prediction"].sum()
+    if item != TOTAL and len(recorded):
+        logged = logged.merge(recorded[["month", "version", *RECORDED_BOUNDS]], on=["month", "version"], how="left")
+    bounds = [column for column in horizon.columns if column.startswith(("lo_", "hi_"))] if item != TOTAL else []
+    ahead = horizon.groupby("dates", as_index=False)[["prediction", *bounds]].sum()
     ahead = ahead.rename(columns={"dates": "month", "prediction": "forecast"})
-    return ForecastView(actual, logged[["month", "forecast", "actual", "version"]], ahead)
+    kept = [column for column in RECORDED_BOUNDS if column in logged and logged[column].notna().any()]
+    return ForecastView(actual, logged[["month", "forecast", "actual", "version", *kept]], ahead)
 
 
 def horizon_table(horizon: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from salescast.forecast.catalog import SOURCES
 from salescast.forecast.features import check_feature_names
+from salescast.forecast.intervals import METHODS, IntervalLevelError, parse_levels
 from salescast.forecast.models import check_model_name, make_model
 
 DEFAULT_FEATURES: tuple[str, ...] = ("last_month", "same_month_last_year", "last_year_average", "growth")
@@ -23,6 +24,8 @@ CONFIG_KEYS = (
     "target_scaling",
     "target_transforms",
     "refit",
+    "intervals",
+    "interval_method",
 )
 REFITS = ("once", "monthly")
 
@@ -43,6 +46,8 @@ class ForecastConfig:
     target_scaling: str | None = "auto"
     target_transforms: list[Any] | None = None
     refit: str = "once"
+    intervals: tuple[float, ...] = ()  # interval levels in percent, sorted
+    interval_method: str = "conformal"
 
 
 def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
@@ -88,6 +93,18 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
     if not isinstance(params, Mapping):
         raise ConfigError(f"'model_params' must be a mapping of parameter names to values, got {params!r}")
     refit = check_refit(config.get("refit", "once"))
+    try:
+        intervals = parse_levels(config.get("intervals"))
+    except IntervalLevelError as error:
+        raise ConfigError(f"'intervals': {error}") from None
+    interval_method = config.get("interval_method", "conformal")
+    if interval_method not in METHODS:
+        raise ConfigError(
+            f"interval_method must be one of {list(METHODS)} (conformal: from the model's own rolling-origin "
+            f"errors, any model; native: the statsforecast families' own intervals), got {interval_method!r}"
+        )
+    if "interval_method" in config and not intervals:
+        raise ConfigError("interval_method needs 'intervals', the levels to compute (e.g. [80, 95])")
     checked = ForecastConfig(
         data={name: source if isinstance(source, pd.DataFrame) else str(source) for name, source in data.items()},
         start_test=parse_month(config["start_test"]),
@@ -97,13 +114,20 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
         target_scaling=config.get("target_scaling", "auto"),
         target_transforms=config.get("target_transforms"),
         refit=refit,
+        intervals=intervals,
+        interval_method=interval_method,
     )
     try:
         check_model_name(model)
         checked = dataclasses.replace(checked, features=tuple(check_feature_names(features)))
         from salescast.forecast.pipeline import forecaster_from_config
 
-        forecaster_from_config(checked)  # model, scaling and transforms fit together
+        forecaster = forecaster_from_config(checked)  # model, scaling and transforms fit together
+        if checked.interval_method == "native" and not forecaster.native_intervals:
+            raise ConfigError(
+                f"interval_method 'native' needs a statsforecast family with intervals (AutoETS, AutoARIMA, "
+                f"AutoTheta, AutoCES, ARIMA); {model} uses conformal intervals"
+            )
         make_model(model, checked.model_params)  # parameters the model takes
     except ValueError as error:
         raise ConfigError(str(error)) from error

@@ -103,3 +103,47 @@ def forecast_metrics(scored: pd.DataFrame, scale: pd.Series) -> dict[str, float]
 def _month_numbers(dates) -> np.ndarray:
     index = pd.DatetimeIndex(pd.to_datetime(dates))
     return index.year.to_numpy().astype(np.int64) * 12 + index.month.to_numpy() - 1
+
+
+def interval_scores(scored: pd.DataFrame, scale: pd.Series, levels) -> dict[str, float]:
+    """Per level: ``coverage_<l>`` (percent of actuals inside ``[lo_<l>, hi_<l>]``, pooled over rows),
+    ``msis_<l>`` and ``pinball_<l>``, both averaged over items (each item weighs the same).
+
+    MSIS is the M4 competition's mean scaled interval score: per row ``(hi − lo) + (2/α)(lo − y)·[y < lo] +
+    (2/α)(y − hi)·[y > hi]`` with ``α = 1 − l/100``, averaged over the item's rows and divided by its
+    seasonal-naive ``scale`` (:func:`seasonal_naive_scale`). Pinball is the quantile loss of ``lo`` (quantile
+    ``α/2``) and ``hi`` (``1 − α/2``), averaged, divided by the scale. Items without a usable scale are left out
+    of MSIS and pinball. ``scored`` has ``item_id``, ``sales`` and the bound columns.
+    """
+    from salescast.forecast.intervals import level_name
+
+    actual = scored["sales"].to_numpy(dtype=np.float64)
+    item_scale = scale.reindex(scored["item_id"]).to_numpy(dtype=np.float64)
+    usable = np.isfinite(item_scale) & (item_scale > 0)
+    result: dict[str, float] = {}
+    for level in levels:
+        name = level_name(float(level))
+        lo = scored[f"lo_{name}"].to_numpy(dtype=np.float64)
+        hi = scored[f"hi_{name}"].to_numpy(dtype=np.float64)
+        alpha = 1.0 - float(level) / 100.0
+        below, above = actual < lo, actual > hi
+        interval = (hi - lo) + (2 / alpha) * (lo - actual) * below + (2 / alpha) * (actual - hi) * above
+        q_lo, q_hi = alpha / 2, 1 - alpha / 2
+        pinball = (_quantile_loss(actual, lo, q_lo) + _quantile_loss(actual, hi, q_hi)) / 2
+        frame = pd.DataFrame(
+            {
+                "item_id": scored["item_id"].to_numpy()[usable],
+                "msis": interval[usable] / item_scale[usable],
+                "pinball": pinball[usable] / item_scale[usable],
+            }
+        )
+        per_item = frame.groupby("item_id").mean()
+        result[f"coverage_{name}"] = float(np.mean(~below & ~above) * 100) if actual.size else float("nan")
+        result[f"msis_{name}"] = float(per_item["msis"].mean()) if len(per_item) else float("nan")
+        result[f"pinball_{name}"] = float(per_item["pinball"].mean()) if len(per_item) else float("nan")
+    return result
+
+
+def _quantile_loss(actual: np.ndarray, quantile: np.ndarray, tau: float) -> np.ndarray:
+    difference = actual - quantile
+    return np.maximum(tau * difference, (tau - 1) * difference)

@@ -17,6 +17,9 @@ Rules the pipeline owns, whatever the model:
   requested pair gets a value; the counts are logged.
 * **Stock cap.** With the ``stock`` feature, a prediction never exceeds the stock available in M
   (closing stock of M−1 plus refills in M). Predictions are never negative.
+* **Intervals.** ``calibrate`` (after ``fit``) stores the model's rolling-origin residuals per horizon step;
+  ``predict`` / ``forecast`` with ``levels`` then add ``lo_<level>``, ``hi_<level>`` under the same rules
+  (never negative, capped, a stated width for the fallback): :mod:`salescast.forecast.intervals`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from salescast.forecast.catalog import Catalog, DataValidationError, load_catalo
 from salescast.forecast.config import DEFAULT_FEATURES, ConfigError, parse_config
 from salescast.forecast.features import FeatureOutput, check_feature_names, feature_function, reads_target_history
 from salescast.forecast.features.base import MissingSourceError
+from salescast.forecast.intervals import Calibration, calibrate, interval_bounds, interval_columns
 from salescast.forecast.models import MODELS, check_model_name, make_model, model_kind
 from salescast.forecast.models.statistical import regular_history
 from salescast.forecast.panel import Panel, build_panel, month_number, month_start
@@ -118,6 +122,15 @@ class Forecaster:
         if scaling == "auto":
             scaling = getattr(self._model_class, "default_target_scaling", None)
         return TargetTransforms((), scaling == "item_level")
+
+    def fresh(self) -> Forecaster:
+        """An unfitted forecaster with the same configuration."""
+        return Forecaster(self.model, self.features, self.model_params, self.target_scaling, self.target_transforms)
+
+    @property
+    def native_intervals(self) -> bool:
+        """True for the statsforecast families that give their own intervals (``level=``)."""
+        return bool(getattr(self._model_class, "native_intervals", False))
 
     def _computed_features(self) -> list[str]:
         return list(dict.fromkeys([*self.features, *self._model_class.required_features]))
@@ -267,6 +280,55 @@ class Forecaster:
         logger.info("fitted %s on %d rows, columns %s", self.model, self.n_training_rows_, self.feature_columns_)
         return self
 
+    def calibrate(
+        self,
+        catalog: Catalog,
+        target_months: Sequence[pd.Timestamp],
+        refit: str = "once",
+        method: str = "conformal",
+        **window: int,
+    ) -> Forecaster:
+        """Compute and keep the interval calibration (``calibration_``) for forecasts after ``target_months``.
+
+        Conformal: rolling-origin residuals of fresh copies of this forecaster on those months, split by
+        step and computed as ``refit`` refits (:mod:`salescast.forecast.intervals`); ``window`` may set
+        ``validation_months`` and ``horizon``. Native: the model's own intervals (statsforecast families).
+        """
+        if method == "native" and not self.native_intervals:
+            raise ValueError(
+                f"{self.model} has no native intervals; native intervals come from the statsforecast families "
+                "AutoETS, AutoARIMA, AutoTheta, AutoCES and ARIMA (use interval_method 'conformal')"
+            )
+        self.calibration_ = calibrate(self.fresh, catalog, target_months, refit, method, **window)
+        return self
+
+    def _calibration(self) -> Calibration:
+        calibration = getattr(self, "calibration_", None)
+        if calibration is None:
+            raise RuntimeError("this forecaster has no interval calibration: call calibrate after fit")
+        return calibration
+
+    def _bounds(
+        self,
+        catalog: Catalog,
+        design: Design,
+        raw: np.ndarray,
+        prediction: np.ndarray,
+        steps: np.ndarray,
+        levels: Sequence[float],
+        native: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Interval bounds of finished predictions (:func:`salescast.forecast.intervals.interval_bounds`)."""
+        calibration = self._calibration()
+        items = design.frame["item_id"].to_numpy()
+        scale = calibration.item_scale(catalog, items, design.frame["dates"])
+        fallback = ~np.isfinite(raw)
+        no_history = fallback & np.isnan(design.last_known)
+        use_native = native if calibration.method == "native" else None
+        return interval_bounds(
+            prediction, steps, scale, fallback, no_history, design.cap, calibration, levels, use_native
+        )
+
     # -- predict ------------------------------------------------------------------------------------------
 
     def _raw_pooled(self, design: Design) -> np.ndarray:
@@ -280,18 +342,25 @@ class Forecaster:
             )
         return prediction
 
-    def _raw_local(self, design: Design) -> np.ndarray:
-        """Each pair's forecast from the item's actual history before its month (fitted parameters kept)."""
+    def _raw_local(
+        self, design: Design, levels: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Each pair's forecast from the item's actual history before its month (fitted parameters kept),
+        and the model's own bounds ``{"lo-80": …}`` for ``levels`` (NaN where it has none)."""
         prediction = np.full(len(design.rows), np.nan)
+        native: dict[str, np.ndarray] = {}
         sales = design.panel.sales
         for index, (row, col) in enumerate(zip(design.rows, design.cols, strict=True)):
             observed = np.flatnonzero(~np.isnan(sales[row, :col]))
             if observed.size == 0:
                 continue
             steps = int(col - observed[-1])
-            path = self.model_.forecast(design.panel.items[row], regular_history(sales[row], col), steps)
+            path = self.model_.forecast(design.panel.items[row], regular_history(sales[row], col), steps, levels)
             prediction[index] = path["mean"][steps - 1]
-        return prediction
+            for key, values in path.items():
+                if key != "mean":
+                    native.setdefault(key, np.full(len(design.rows), np.nan))[index] = values[steps - 1]
+        return prediction, native
 
     def _finish(self, design: Design, prediction: np.ndarray) -> np.ndarray:
         """The pipeline's rules on raw predictions: fallback, stock cap, never negative."""
@@ -313,46 +382,72 @@ class Forecaster:
         prediction = np.fmin(prediction, design.cap)
         return np.clip(prediction, 0.0, None)
 
-    def predict(self, catalog: Catalog, months: Sequence[pd.Timestamp], items: Sequence | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        catalog: Catalog,
+        months: Sequence[pd.Timestamp],
+        items: Sequence | None = None,
+        levels: Sequence[float] | None = None,
+        horizon_step: int = 1,
+    ) -> pd.DataFrame:
         """One row per requested (month, item): columns dates (Timestamp), item_id, prediction.
 
         ``items=None`` means the items with a sales row that month, or every item for a month after the last
-        month of sales. Pairs the model cannot predict get the fallback (module docstring).
+        month of sales. Pairs the model cannot predict get the fallback (module docstring). ``levels``
+        (percent) add ``lo_<level>``, ``hi_<level>`` columns (needs :meth:`calibrate`): one-step intervals, or
+        those of step ``horizon_step`` when the caller recurses (its catalog holds earlier steps' predictions).
         """
         if not hasattr(self, "model_"):
             raise RuntimeError("call fit before predict")
+        if levels:
+            self._calibration()
         design = self._design(catalog, months, items)
+        native = None
         if self.kind == "auto":
             raw = self.model_.predict_design(self, catalog, design)
         elif self.kind == "local":
-            raw = self._raw_local(design)
+            native_levels = levels if levels and self._calibration().method == "native" else None
+            raw, native = self._raw_local(design, native_levels)
         else:
             raw = self._raw_pooled(design)
         prediction = self._finish(design, raw)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
         )
+        if levels:
+            steps = np.full(len(frame), horizon_step, dtype=np.int64)
+            for column, values in self._bounds(catalog, design, raw, prediction, steps, levels, native).items():
+                frame[column] = values
+        return frame
 
     # -- horizon ------------------------------------------------------------------------------------------
 
-    def _local_paths(self, catalog: Catalog, last_month: pd.Timestamp, horizon: int, items: list) -> dict:
-        """Each item's own multi-step path for ``last_month + 1 … + horizon`` (NaN: the fallback)."""
+    def _local_paths(
+        self, catalog: Catalog, last_month: pd.Timestamp, horizon: int, items: list, levels=None
+    ) -> dict[Any, dict[str, np.ndarray]]:
+        """Each item's own multi-step path ``{"mean": …, "lo-80": …}`` for ``last_month + 1 … + horizon``
+        (NaN: the fallback)."""
         panel = build_panel(catalog, last_month=last_month, items=items)
         end = int(month_number([last_month])[0]) - panel.first_month + 1
         paths = {}
         for item in items:
             row = panel.items.get_loc(item)
             observed = np.flatnonzero(~np.isnan(panel.sales[row, :end]))
-            path = np.full(horizon, np.nan)
+            path = {"mean": np.full(horizon, np.nan)}
             if observed.size:
                 gap = int(end - 1 - observed[-1])  # months without sales before the first step
-                mean = self.model_.forecast(item, regular_history(panel.sales[row], end), gap + horizon)["mean"]
-                path = mean[gap : gap + horizon]
+                own = self.model_.forecast(item, regular_history(panel.sales[row], end), gap + horizon, levels)
+                path = {key: values[gap : gap + horizon] for key, values in own.items()}
             paths[item] = path
         return paths
 
     def forecast(
-        self, catalog: Catalog, last_month: pd.Timestamp, horizon: int, items: Sequence | None = None
+        self,
+        catalog: Catalog,
+        last_month: pd.Timestamp,
+        horizon: int,
+        items: Sequence | None = None,
+        levels: Sequence[float] | None = None,
     ) -> pd.DataFrame:
         """Predictions for ``last_month + 1 … last_month + horizon`` from the sales up to ``last_month``.
 
@@ -360,10 +455,14 @@ class Forecaster:
         next steps' lags. Local models give their own multi-step path. The pipeline's rules apply at every
         step; the stock cap applies up to the last month of stock data (later refills are unknown, so
         capping at what is left would forecast a stockout nobody planned), and the stock history is kept.
-        Returns ``dates``, ``item_id``, ``prediction`` rows, step by step.
+        Returns ``dates``, ``item_id``, ``prediction`` rows, step by step; ``levels`` add each step's
+        ``lo_<level>``, ``hi_<level>`` (calibrated on the errors at that step, :meth:`calibrate`).
         """
         if not hasattr(self, "model_"):
             raise RuntimeError("call fit before forecast")
+        native_levels = None
+        if levels:
+            native_levels = levels if self._calibration().method == "native" else None
         last_month = pd.Timestamp(last_month)
         known = catalog.sales[catalog.sales["dates"] <= last_month]
         current = dataclasses.replace(catalog, sales=known.reset_index(drop=True))
@@ -371,28 +470,40 @@ class Forecaster:
         stock_end = None
         if catalog.stock is not None and len(catalog.stock):
             stock_end = catalog.stock["dates"].max()
-        local = self._local_paths(current, last_month, horizon, items) if self.kind == "local" else None
+        local = None
+        if self.kind == "local":
+            local = self._local_paths(current, last_month, horizon, items, native_levels)
         if self.kind == "auto":
-            local = self.model_.horizon_paths(self, current, last_month, horizon, items)
+            combined = self.model_.horizon_paths(self, current, last_month, horizon, items)
+            local = {item: {"mean": path} for item, path in combined.items()}
         steps = []
         for step in range(1, horizon + 1):
             month = last_month + pd.DateOffset(months=step)
             design = self._design(current, [month], items=items)
             if stock_end is not None and month > stock_end:
                 design = dataclasses.replace(design, cap=np.full(len(design.cap), np.nan))
+            native = None
             if local is not None:
-                raw = np.array([local[item][step - 1] for item in design.frame["item_id"]])
+                order = design.frame["item_id"]
+                raw = np.array([local[item]["mean"][step - 1] for item in order])
+                if native_levels:
+                    keys = {key for item in order for key in local[item] if key != "mean"}
+                    native = {
+                        key: np.array([local[item].get(key, [np.nan] * horizon)[step - 1] for item in order])
+                        for key in keys
+                    }
             else:
                 raw = self._raw_pooled(design)
+            prediction = self._finish(design, raw)
             predicted = pd.DataFrame(
-                {
-                    "dates": design.frame["dates"],
-                    "item_id": design.frame["item_id"],
-                    "prediction": self._finish(design, raw),
-                }
+                {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
             )
+            if levels:
+                at_step = np.full(len(predicted), step, dtype=np.int64)
+                for column, values in self._bounds(current, design, raw, prediction, at_step, levels, native).items():
+                    predicted[column] = values
             steps.append(predicted)
-            appended = predicted.rename(columns={"prediction": "sales"})
+            appended = predicted[["dates", "item_id", "prediction"]].rename(columns={"prediction": "sales"})
             current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
         return pd.concat(steps, ignore_index=True)
 
@@ -423,31 +534,41 @@ def forecaster_from_config(checked) -> Forecaster:
 
 
 def backtest_predictions(
-    forecaster: Forecaster, catalog: Catalog, train: Sequence[pd.Timestamp], test: Sequence[pd.Timestamp], refit: str
+    forecaster: Forecaster,
+    catalog: Catalog,
+    train: Sequence[pd.Timestamp],
+    test: Sequence[pd.Timestamp],
+    refit: str,
+    levels: Sequence[float] = (),
+    interval_method: str = "conformal",
 ) -> pd.DataFrame:
     """One-month-ahead predictions of ``test``: fitted once on ``train``, or refitted before each test month
-    on every month before it (``refit="monthly"``, the rolling origin of the monthly job)."""
+    on every month before it (``refit="monthly"``, the rolling origin of the monthly job).
+
+    ``levels`` add interval columns, calibrated once on ``train`` the way the model is refit (a monthly
+    refit reuses that calibration for every test month: no residual comes from the test months).
+    """
+    forecaster = forecaster.fit(catalog, train)
+    if levels:
+        forecaster.calibrate(catalog, train, refit=refit, method=interval_method)
     if refit == "once":
-        return forecaster.fit(catalog, train).predict(catalog, test)
+        return forecaster.predict(catalog, test, levels=levels or None)
     months = sorted({*train, *test})
-    frames = []
-    for month in test:
+    frames = [forecaster.predict(catalog, [test[0]], levels=levels or None)]
+    for month in test[1:]:
         history = [earlier for earlier in months if earlier < month]
-        fresh = Forecaster(
-            forecaster.model,
-            forecaster.features,
-            forecaster.model_params,
-            forecaster.target_scaling,
-            forecaster.target_transforms,
-        )
-        frames.append(fresh.fit(catalog, history).predict(catalog, [month]))
+        fresh = forecaster.fresh().fit(catalog, history)
+        if levels:
+            fresh.calibration_ = forecaster.calibration_
+        frames.append(fresh.predict(catalog, [month], levels=levels or None))
     return pd.concat(frames, ignore_index=True)
 
 
 def make_predictions(config: Mapping[str, Any], base_dir: Path | None = None) -> pd.DataFrame:
     """One-month-ahead predictions for every (month ≥ start_test, item) row of the sales file.
 
-    Returns columns exactly ``["dates", "item_id", "prediction"]``, ``dates`` as ``"YYYY-MM-01"`` strings,
+    Returns columns exactly ``["dates", "item_id", "prediction"]`` (then ``lo_80, hi_80, …`` with
+    ``"intervals": [80, …]``, see :mod:`salescast.forecast.intervals`), ``dates`` as ``"YYYY-MM-01"`` strings,
     sorted by dates then item_id, index 0…n−1. ``data`` entries are CSV paths or DataFrames; relative paths
     resolve against ``base_dir`` (default: the current directory). Bad configuration raises
     :class:`ConfigError`, bad data :class:`DataValidationError` (both ``ValueError``).
@@ -455,7 +576,9 @@ def make_predictions(config: Mapping[str, Any], base_dir: Path | None = None) ->
     checked = parse_config(config)
     catalog = load_catalog(checked.data, base_dir=base_dir)
     train, test = split_months(catalog, checked.start_test)
-    predictions = backtest_predictions(forecaster_from_config(checked), catalog, train, test, checked.refit)
+    predictions = backtest_predictions(
+        forecaster_from_config(checked), catalog, train, test, checked.refit, checked.intervals, checked.interval_method
+    )
     predictions["dates"] = predictions["dates"].dt.strftime("%Y-%m-%d")
     predictions = predictions.sort_values(["dates", "item_id"], ignore_index=True)
-    return predictions[OUTPUT_COLUMNS]
+    return predictions[OUTPUT_COLUMNS + interval_columns(checked.intervals)]

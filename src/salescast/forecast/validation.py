@@ -77,7 +77,8 @@ def item_scales(catalog: Catalog, before: pd.Timestamp) -> pd.Series:
     return scale.where(scale > 0, 1.0).rename("scale")
 
 
-def _scored(predictions: pd.DataFrame, catalog: Catalog, scale: pd.Series) -> pd.DataFrame:
+def scored_errors(predictions: pd.DataFrame, catalog: Catalog, scale: pd.Series) -> pd.DataFrame:
+    """The predictions that have an actual, with ``sales`` and ``scaled_error`` = (prediction − actual) / scale."""
     actual = catalog.sales[["dates", "item_id", "sales"]]
     merged = predictions.merge(actual, on=["dates", "item_id"], how="inner")
     merged["scaled_error"] = (merged["prediction"] - merged["sales"]) / scale.reindex(merged["item_id"]).to_numpy()
@@ -92,12 +93,12 @@ def rolling_origin_errors(
     """
     forecaster = fitted if fitted is not None else make_forecaster().fit(catalog, window.fit_months)
     scale = item_scales(catalog, window.months[0])
-    one_step = _scored(forecaster.predict(catalog, window.months), catalog, scale)
+    one_step = scored_errors(forecaster.predict(catalog, window.months), catalog, scale)
     paths = []
     for origin in window.origins:
         path = forecaster.forecast(catalog, origin, window.horizon)
         path["origin"] = origin
         path["step"] = month_number(path["dates"]) - month_number([origin])[0]
         paths.append(path)
-    horizon = _scored(pd.concat(paths, ignore_index=True), catalog, scale) if paths else one_step.iloc[:0]
+    horizon = scored_errors(pd.concat(paths, ignore_index=True), catalog, scale) if paths else one_step.iloc[:0]
     return ValidationErrors(one_step, horizon), forecaster

@@ -414,6 +414,9 @@ def _train_and_register(
     champion_metrics = evaluation.champion.metrics
     plausibility = evaluation.plausibility
 
+    on_step("calibrating prediction intervals")
+    calibrate_intervals(evaluation.forecaster, catalog, plan.train_months)
+
     on_step("logging the run")
     analysis_frame = evaluation.features.merge(evaluation.predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
     analysis_frame["mase_scale"] = analysis_frame["item_id"].map(evaluation.scale).to_numpy()  # per-item MASE
@@ -460,6 +463,15 @@ def _train_and_register(
         scored=evaluation.scored,
         plausibility=plausibility,
     )
+
+
+def calibrate_intervals(forecaster, catalog, train_months) -> None:
+    """Store the interval calibration on the version to register (residuals from every month of history up
+    to the fit; serving never recalibrates). A model that cannot be calibrated still registers, without."""
+    try:
+        forecaster.calibrate(catalog, [month for month in catalog.months() if month <= max(train_months)])
+    except Exception as error:  # intervals are an addition to the point forecast, never a reason to fail
+        logger.warning("%s: no interval calibration: %s", forecaster.model, error)
 
 
 def _reused(job_plan: JobPlan, entry: HistoryEntry) -> JobResult:

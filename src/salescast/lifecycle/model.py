@@ -4,7 +4,9 @@ Input: a monthly sales history — columns ``dates`` (month start), ``item_id``,
 with ``marketing`` and ``price`` columns (monthly, per item). Output: one row per item of the history
 for the month to forecast: ``dates``, ``item_id``, ``prediction``. The month is
 ``params={"month": "YYYY-MM"}``, by default the month after the last one in the history (one month
-ahead, what serving needs).
+ahead, what serving needs). Prediction intervals: ``params={"intervals": "80,95"}`` (or a list), or an
+``intervals`` column in the input (the same levels on every row), add ``lo_80, hi_80, …`` after
+``prediction``, from the calibration stored at training time.
 
 The exogenous tables the model's features read (marketing, price, stock, objectives) are kept with
 the model as they were at training time; values given in the input take precedence for their
@@ -70,4 +72,18 @@ class ForecasterModel(PythonModel):
         catalog = catalog_from_frames(sales, **self._tables(history, items))
         month = (params or {}).get("month")
         target = parse_month(month) if month else shift_month(sales["dates"].max(), 1)
-        return self.forecaster.predict(catalog, [target], items=items).reset_index(drop=True)
+        levels = requested_levels(model_input, params)
+        return self.forecaster.predict(catalog, [target], items=items, levels=levels or None).reset_index(drop=True)
+
+
+def requested_levels(model_input: pd.DataFrame, params: dict | None) -> tuple[float, ...]:
+    """The interval levels of ``params["intervals"]`` or of the input's ``intervals`` column (one value only)."""
+    from salescast.forecast.intervals import parse_levels
+
+    given = (params or {}).get("intervals")
+    if given is None and "intervals" in model_input.columns:
+        values = model_input["intervals"].dropna().astype(str).unique().tolist()
+        if len(values) > 1:
+            raise ValueError(f"the intervals column must hold one set of levels, got {values}")
+        given = values[0] if values else None
+    return parse_levels(given)

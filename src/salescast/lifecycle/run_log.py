@@ -27,6 +27,19 @@ AUTO_USED_TAG = "auto_candidates_used"
 EXAMPLE_MONTHS = 15  # history per item in the logged input example: enough for every lag feature
 
 
+RECORDED_LEVELS = (80.0, 95.0)  # interval bounds logged with the test month's predictions
+
+
+def with_interval_bounds(frame: pd.DataFrame, forecaster, catalog) -> pd.DataFrame:
+    """``frame`` (the test month's predictions) with the calibrated forecaster's ``lo_80, hi_80, lo_95, hi_95``
+    (unchanged without a calibration): the dashboard's recorded bands and past coverage read them."""
+    if getattr(forecaster, "calibration_", None) is None or frame.empty:
+        return frame
+    months = sorted(frame["dates"].unique())
+    bounds = forecaster.predict(catalog, months, levels=RECORDED_LEVELS).drop(columns="prediction")
+    return frame.merge(bounds, on=["dates", "item_id"], how="left")
+
+
 def log_training_run(
     store: TrackingStore,
     client,
@@ -84,7 +97,8 @@ def log_training_run(
             analysis = analyze_errors(analysis_frame)
             title = f"{config.model} on {format_month(plan.test_month)}"
             write_error_analysis(analysis, out / "error_analysis", title=title)
-            analysis_frame.to_csv(out / "error_analysis" / "test_month_predictions.csv", index=False)
+            recorded = with_interval_bounds(analysis_frame, forecaster, catalog)
+            recorded.to_csv(out / "error_analysis" / "test_month_predictions.csv", index=False)
             mlflow.log_artifacts(str(out / "error_analysis"), artifact_path="error_analysis")
         history = catalog.sales[["dates", "item_id", "sales"]]
         first_items = history["item_id"].drop_duplicates().head(2)
@@ -92,7 +106,7 @@ def log_training_run(
         model = ForecasterModel(forecaster, context_tables(catalog, job_plan.features))
         with warnings.catch_warnings(), _quiet("mlflow"):
             warnings.simplefilter("ignore")
-            signature = infer_signature(example, model.predict(None, example), params={"month": ""})
+            signature = infer_signature(example, model.predict(None, example), params={"month": "", "intervals": ""})
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=model,

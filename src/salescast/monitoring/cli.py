@@ -52,6 +52,10 @@ def print_summary(console, report: dict, folder: Path, run_id: str | None) -> No
         console.print(f"[yellow]Nothing to monitor: {report['performance_drift']['reason']}[/yellow]")
     verdict = report["performance_drift"]
     console.print(f"Performance: {'[bold red]drift[/bold red]' if verdict['drifted'] else 'ok'} — {verdict['reason']}")
+    coverage = report.get("interval_coverage")
+    if coverage:
+        flag = "[bold red]drift[/bold red]" if coverage["drifted"] else "ok"
+        console.print(f"Interval coverage: {flag} — {coverage['reason']}")
     retrained = report["retrained"]
     if retrained:
         reason = retrained.get("reason")

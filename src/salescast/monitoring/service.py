@@ -17,8 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from salescast.forecast.intervals import parse_levels
 from salescast.lifecycle.months import format_month, parse_month
 from salescast.lifecycle.sources import PipelineConfig, registered_model_name
+from salescast.monitoring.coverage import coverage_drift
 from salescast.monitoring.data_drift import data_drift
 from salescast.monitoring.drift import DriftThresholds
 from salescast.monitoring.performance import month_performance, performance_drift, scored_months
@@ -80,10 +82,12 @@ def run_monitoring(
             "psi_max_bins": thresholds.max_bins,
             "performance_window_months": window,
             "performance_tolerance": settings.performance_tolerance,
+            "coverage_tolerance_points": settings.coverage_tolerance_points,
         },
         "data_drift": [],
         "performance": [],
         "performance_drift": {"drifted": False, "reason": f"no champion: {holder.status}", "window_months": window},
+        "interval_coverage": {"levels": [], "drifted": False, "reason": f"no champion: {holder.status}"},
         "drifted": False,
         "retrained": None,
     }
@@ -103,7 +107,15 @@ def run_monitoring(
         report["performance"] = [row.as_dict() for row in performance]
         verdict = performance_drift(performance, window, settings.performance_tolerance)
         report["performance_drift"] = verdict.as_dict()
-        report["drifted"] = verdict.drifted or any(row.drifted for row in drift)
+        coverage = coverage_drift(
+            champion.forecaster,
+            catalog,
+            months,
+            parse_levels(settings.coverage_levels),
+            settings.coverage_tolerance_points,
+        )
+        report["interval_coverage"] = coverage.as_dict()
+        report["drifted"] = verdict.drifted or coverage.drifted or any(row.drifted for row in drift)
     if retrain and report["drifted"]:
         report["retrained"] = _retrain(settings, config)
     folder = write_report(report, settings.reports_dir, reference, current)

@@ -56,8 +56,10 @@ def batch_forecast(
     version: str | None = None,
     from_month: pd.Timestamp | None = None,
     on_stage: Callable[[str], None] = lambda stage: None,
+    levels: tuple[float, ...] = (),
 ) -> BatchForecast:
-    """Every item's forecasts for the ``horizon`` months after the data (``from_month`` on, if given).
+    """Every item's forecasts for the ``horizon`` months after the data (``from_month`` on, if given), with
+    the interval columns of ``levels`` (percent) after ``prediction``.
 
     Raises ``NoChampionError``, ``NoDataError`` and ``ForecastRequestError`` as the API's route does.
     """
@@ -70,7 +72,7 @@ def batch_forecast(
         service = ForecastService(champions, data, settings.forecast_max_horizon, settings.forecast_active_months)
         snapshot = data.snapshot()
         on_stage(f"forecasting {horizon} months after {format_month(snapshot.last_month)}")
-        rows = service.horizon_forecast(None, horizon)
+        rows = service.horizon_forecast(None, horizon, tuple(levels))
     finally:
         data.close()
     on_stage("writing")

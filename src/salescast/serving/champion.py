@@ -77,13 +77,22 @@ class Champion:
     source: SourceIdentity | None = None  # what it was trained on (None: a version from before sources were recorded)
 
     def describe(self) -> dict[str, Any]:
-        """What ``/health`` and the reload endpoint report."""
+        """What ``/health`` and the reload endpoint report, with whether it can give intervals."""
         return {
             "name": self.name,
             "version": self.version,
             "training_month": self.training_month,
             "train_months": self.train_months,
+            "intervals": interval_metadata(self.forecaster),
         }
+
+
+def interval_metadata(forecaster) -> dict[str, Any]:
+    """``{"calibrated": …, "method": …}`` of a forecaster's stored interval calibration (none: not calibrated)."""
+    calibration = getattr(forecaster, "calibration_", None)
+    if calibration is None:
+        return {"calibrated": False, "method": None}
+    return calibration.describe()
 
 
 def champion_from_version(name: str, version, python_model) -> Champion:

@@ -32,8 +32,15 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             help="First month to forecast, YYYY-MM (default: the month after the latest complete month); "
             "sales from it on are ignored, as if forecasting at the end of the month before.",
         ),
+        intervals: str | None = typer.Option(
+            None,
+            "--intervals",
+            help="Prediction interval levels in percent, e.g. 80,95: adds lo_80, hi_80, … after prediction "
+            "(from the model's stored calibration).",
+        ),
     ) -> None:
         """Write every item's next HORIZON months (item_id, month, prediction, model_version), as GET /forecast does."""
+        from salescast.forecast.intervals import IntervalLevelError, parse_levels
         from salescast.frame_files import check_output_path
         from salescast.lifecycle.months import parse_month
         from salescast.lifecycle.sources import load_pipeline_config
@@ -43,7 +50,10 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         try:
             check_output_path(out)
             first = parse_month(from_month) if from_month else None
+            levels = parse_levels(intervals)
             pipeline = load_pipeline_config(config)
+        except IntervalLevelError as error:
+            fail(f"--intervals: {error}")
         except user_errors() as error:
             fail(str(error))
         from salescast.frame_files import write_frame
@@ -60,7 +70,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
                     progress.update(task, description=name, advance=0 if name == "loading the model" else 1)
 
                 result = batch_forecast(
-                    settings, pipeline, horizon, version=model_version, from_month=first, on_stage=stage
+                    settings, pipeline, horizon, version=model_version, from_month=first, on_stage=stage, levels=levels
                 )
                 write_frame(result.frame, out)
                 progress.advance(task)

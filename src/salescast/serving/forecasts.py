@@ -15,6 +15,11 @@
 
 Predictions are computed for all items at once and cached per (data version, champion version), so a
 warm request is a dictionary look-up; a new champion or new data starts a new cache.
+
+**Intervals** (``levels``, percent): each row also gets ``lo_<level>`` and ``hi_<level>``, from the
+calibration the champion stored when it was trained (never recomputed on a request); step ``k`` of a
+horizon uses the widths calibrated on errors ``k`` months ahead (:mod:`salescast.forecast.intervals`).
+A champion without a calibration answers a request for intervals with a 422 that says so.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from salescast.forecast.catalog import SOURCES
+from salescast.forecast.intervals import interval_columns
 from salescast.lifecycle.months import MonthFormatError, format_month, parse_month, shift_month
 from salescast.lifecycle.sources import SourceMismatchError, check_same_source
 from salescast.serving.champion import Champion, ChampionHolder, ChampionSourceError
@@ -80,10 +86,13 @@ def with_champion_context(catalog, champion: Champion):
     return dataclasses.replace(catalog, **missing)
 
 
-def recursive_forecast(forecaster, catalog, last_month: pd.Timestamp, horizon: int, items=None) -> pd.DataFrame:
+def recursive_forecast(
+    forecaster, catalog, last_month: pd.Timestamp, horizon: int, items=None, levels: Sequence[float] = ()
+) -> pd.DataFrame:
     """Predictions for ``last_month + 1 … last_month + horizon`` (see the module docstring for the rules).
 
-    ``catalog`` must end at ``last_month`` (its sales); returns ``dates``, ``item_id``, ``prediction`` rows.
+    ``catalog`` must end at ``last_month`` (its sales); returns ``dates``, ``item_id``, ``prediction`` rows,
+    and each step's interval columns for ``levels``.
     """
     items = list(items) if items is not None else catalog.items()
     steps = []
@@ -92,7 +101,7 @@ def recursive_forecast(forecaster, catalog, last_month: pd.Timestamp, horizon: i
         month = shift_month(last_month, step)
         # The stock table stays whole: its history still flags past stockouts. Months after its last
         # row have unknown refills, so the panel leaves their stock unknown and nothing caps them.
-        predicted = forecaster.predict(current, [month], items=items)
+        predicted = forecaster.predict(current, [month], items=items, levels=levels or None, horizon_step=step)
         steps.append(predicted)
         appended = predicted.rename(columns={"prediction": "sales"})[["dates", "item_id", "sales"]]
         current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
@@ -109,8 +118,9 @@ class _Cache:
     items_by_text: dict[str, Any]
     first_month: pd.Timestamp
     source_problem: str | None = None  # why the champion must not forecast this source (another source)
-    months: dict[pd.Timestamp, dict[Any, float]] = field(default_factory=dict)
-    paths: dict[Any, list[list[tuple]]] = field(default_factory=dict)  # per step: (month, item, value)
+    # (month, levels) → item → (prediction, lo, hi, …); (item or ALL_ITEMS, levels) → per step (month, item, values)
+    months: dict[tuple, dict[Any, tuple[float, ...]]] = field(default_factory=dict)
+    paths: dict[tuple, list[list[tuple]]] = field(default_factory=dict)
     active: dict[pd.Timestamp, list] = field(default_factory=dict)  # items forecast for a month
 
 
@@ -191,21 +201,45 @@ class ForecastService:
         return item
 
     @staticmethod
-    def _rows(frame_or_map, version: str) -> list[dict]:
+    def _rows(rows, version: str, levels: tuple[float, ...] = ()) -> list[dict]:
+        """``(month, item, (prediction, lo, hi, …))`` as response rows."""
+        names = ["prediction", *interval_columns(levels)]
         return [
-            {"item_id": item, "month": month, "prediction": float(value), "model_version": version}
-            for month, item, value in frame_or_map
+            {
+                "item_id": item,
+                "month": month,
+                **{name: float(value) for name, value in zip(names, values, strict=True)},
+                "model_version": version,
+            }
+            for month, item, values in rows
         ]
+
+    @staticmethod
+    def _check_calibrated(champion: Champion, levels: tuple[float, ...]) -> None:
+        if levels and getattr(champion.forecaster, "calibration_", None) is None:
+            raise ForecastRequestError(
+                f"champion {champion.name} v{champion.version} was trained without interval calibration (before "
+                "intervals existed, or its calibration failed: see the training log): retrain it with "
+                "`salescast train` to get intervals, or ask without intervals"
+            )
+
+    @staticmethod
+    def _values(frame: pd.DataFrame, levels: tuple[float, ...]) -> list[tuple[float, ...]]:
+        columns = ["prediction", *interval_columns(levels)]
+        return list(frame[columns].itertuples(index=False, name=None))
 
     # -- one month ahead --------------------------------------------------------------------------
 
-    def month_forecast(self, month_text: str, item_text: str | None = None) -> list[dict]:
-        """``[{item_id, month, prediction, model_version}]`` for ``month`` (all items, or ``item_text``)."""
+    def month_forecast(
+        self, month_text: str, item_text: str | None = None, levels: tuple[float, ...] = ()
+    ) -> list[dict]:
+        """``[{item_id, month, prediction, [lo_…, hi_…,] model_version}]`` for ``month`` (all items, or one)."""
         try:
             month = parse_month(month_text)
         except MonthFormatError as error:
             raise ForecastRequestError(str(error)) from None
         champion, cache = self._state()
+        self._check_calibrated(champion, levels)
         item = self._item(cache, item_text)
         if month <= cache.first_month:
             raise ForecastRequestError(
@@ -215,19 +249,20 @@ class ForecastService:
         ahead = months_between(cache.last_month, month)
         if ahead > 1:
             raise ForecastRequestError(self._too_far_ahead(month, cache.last_month, ahead))
-        predictions = cache.months.get(month)
+        key = (month, levels)
+        predictions = cache.months.get(key)
         if predictions is None:
             with self._lock:
-                predictions = cache.months.get(month)
+                predictions = cache.months.get(key)
                 if predictions is None:
-                    predictions = self._predict_month(champion, cache, month)
-                    cache.months[month] = predictions
+                    predictions = self._predict_month(champion, cache, month, levels)
+                    cache.months[key] = predictions
         text = format_month(month)
         if item is not None:
             if item not in predictions:
                 raise self._not_forecast(cache, item, item_text, month)
-            return self._rows([(text, item, predictions[item])], champion.version)
-        return self._rows(((text, key, value) for key, value in predictions.items()), champion.version)
+            return self._rows([(text, item, predictions[item])], champion.version, levels)
+        return self._rows(((text, name, values) for name, values in predictions.items()), champion.version, levels)
 
     def _too_far_ahead(self, month: pd.Timestamp, last_month: pd.Timestamp, ahead: int) -> str:
         """The 422 detail for a month after the next one: suggest the horizon only when it is allowed."""
@@ -267,30 +302,33 @@ class ForecastService:
             f"{format_month(before.max())}): it is treated as discontinued (SALESCAST_FORECAST_ACTIVE_MONTHS)"
         )
 
-    def _predict_month(self, champion: Champion, cache: _Cache, month: pd.Timestamp) -> dict[Any, float]:
+    def _predict_month(
+        self, champion: Champion, cache: _Cache, month: pd.Timestamp, levels: tuple[float, ...]
+    ) -> dict[Any, tuple[float, ...]]:
         items = self._active_items(cache, month)
-        predicted = champion.forecaster.predict(cache.catalog, [month], items=items)
+        predicted = champion.forecaster.predict(cache.catalog, [month], items=items, levels=levels or None)
         predicted = predicted.sort_values("item_id")
-        return dict(zip(predicted["item_id"].tolist(), predicted["prediction"].tolist(), strict=True))
+        return dict(zip(predicted["item_id"].tolist(), self._values(predicted, levels), strict=True))
 
     # -- horizon ----------------------------------------------------------------------------------
 
-    def horizon_forecast(self, item_text: str | None, horizon: int) -> list[dict]:
-        """The next ``horizon`` months after the latest complete month, for one item or all."""
+    def horizon_forecast(self, item_text: str | None, horizon: int, levels: tuple[float, ...] = ()) -> list[dict]:
+        """The next ``horizon`` months after the latest complete month, for one item or all (and ``levels``)."""
         if horizon < 1 or horizon > self.max_horizon:
             raise ForecastRequestError(
                 f"horizon must be between 1 and {self.max_horizon} months (got {horizon}); "
                 "recursive forecasts compound their errors, so longer horizons are refused"
             )
         champion, cache = self._state()
+        self._check_calibrated(champion, levels)
         item = self._item(cache, item_text)
         first = shift_month(cache.last_month, 1)
         active = self._active_items(cache, first)
-        if item is not None and item not in cache.paths and item not in set(active):
+        if item is not None and (item, levels) not in cache.paths and item not in set(active):
             raise self._not_forecast(cache, item, item_text, first)
         if item is None and not active:
             return []  # every item is discontinued
-        key = ALL_ITEMS if item is None else item
+        key = (ALL_ITEMS if item is None else item, levels)
         steps = cache.paths.get(key)
         if steps is None or len(steps) < horizon:
             with self._lock:
@@ -298,14 +336,14 @@ class ForecastService:
                 if steps is None or len(steps) < horizon:
                     catalog = cache.catalog if item is None else subset_items(cache.catalog, [item])
                     items = active if item is None else [item]
-                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon, items)
+                    path = recursive_forecast(champion.forecaster, catalog, cache.last_month, horizon, items, levels)
                     steps = [
-                        [(format_month(month), name, value) for name, value in zip(
-                            group["item_id"].tolist(), group["prediction"].tolist(), strict=True)]
+                        [(format_month(month), name, values) for name, values in zip(
+                            group["item_id"].tolist(), self._values(group, levels), strict=True)]
                         for month, group in path.sort_values(["dates", "item_id"]).groupby("dates", sort=True)
                     ]  # fmt: skip
                     cache.paths[key] = steps
-        return self._rows((row for step in steps[:horizon] for row in step), champion.version)
+        return self._rows((row for step in steps[:horizon] for row in step), champion.version, levels)
 
     def describe(self) -> dict[str, Any]:
         """The served champion (or why none) and its problems, for ``/health`` (:meth:`ChampionHolder.describe`);

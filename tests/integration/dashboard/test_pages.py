@@ -78,6 +78,9 @@ class Trace:
 
     def __init__(self, trace) -> None:
         self.name, self.x, self.y = trace.name, _values(trace.x), _values(trace.y)
+        error_y = getattr(trace, "error_y", None)
+        self.error_plus = _values(error_y.array) if error_y is not None else []
+        self.error_minus = _values(error_y.arrayminus) if error_y is not None else []
 
 
 def _values(values):
@@ -191,7 +194,14 @@ def test_forecasts_page_shows_recorded_forecasts_errors_and_the_champion_horizon
     assert len(potato["actual"].y) == 48
     assert potato["actual"].y == pytest.approx(potato_sales.to_numpy())
     assert len(potato["forecast (recorded)"].y) == 2
+    whiskers = potato["forecast (recorded)"]  # each version's logged 80 % interval
+    assert len(whiskers.error_plus) == 2 and all(value > 0 for value in [*whiskers.error_plus, *whiskers.error_minus])
+    assert "Recorded 80 % intervals (whiskers, per item) held" in " ".join(caption.value for caption in app.caption)
     assert potato["champion forecast"].y[1] == pytest.approx(table(app, "2024-01").loc["potato", "2024-01"], abs=0.05)
+    band = potato["champion 80 % interval"]  # hi over the 5 months, then lo back: around the forecast
+    ahead = list(potato["champion forecast"].y[1:])
+    assert len(band.y) == 10 and all(list(band.y[:5])[k] >= ahead[k] >= list(band.y[5:])[::-1][k] for k in range(5))
+    assert band.y[4] - band.y[5] > band.y[0] - band.y[9]  # wider at step 5 than at step 1
 
     rows = table(app, "abs_pct_error")
     assert len(rows) == 16 and set(rows["version"]) == {"2"}  # newest recorded month first

@@ -64,6 +64,16 @@ def test_train_registers_a_champion_with_metrics_tags_artifacts_and_a_loadable_m
     assert list(forecast.columns) == ["dates", "item_id", "prediction"]
     assert (forecast["dates"] == pd.Timestamp("2022-10-01")).all() and len(forecast) == 4
     assert model.metadata.get_input_schema().input_names() == ["dates", "item_id", "sales"]
+    bounded = model.predict(history, params={"intervals": "80,95"})
+    assert list(bounded.columns) == ["dates", "item_id", "prediction", "lo_80", "hi_80", "lo_95", "hi_95"]
+    assert bounded["prediction"].tolist() == pytest.approx(forecast["prediction"].tolist())
+    assert (bounded["lo_95"] <= bounded["lo_80"]).all() and (bounded["hi_80"] <= bounded["hi_95"]).all()
+    assert (bounded["hi_80"] > bounded["lo_80"]).all()
+    unwrapped = model.unwrap_python_model()
+    by_column = unwrapped.predict(None, history.assign(intervals="95,80"))
+    assert by_column[["lo_80", "hi_95"]].to_numpy().tolist() == bounded[["lo_80", "hi_95"]].to_numpy().tolist()
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        unwrapped.predict(None, history, params={"intervals": [80, 100]})
 
 
 def test_same_data_and_config_make_no_new_version(tmp_path, pipeline, mlflow_settings):

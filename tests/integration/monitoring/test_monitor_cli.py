@@ -17,7 +17,7 @@ from salescast.lifecycle.sources import load_pipeline_config
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
 CONTRACT_KEYS = {
     "month", "created_at", "champion", "thresholds", "data_drift", "performance", "performance_drift", "drifted",
-    "retrained",
+    "retrained", "interval_coverage",
 }  # fmt: skip
 DRIFT_KEYS = {"name", "kind", "psi", "ks_statistic", "ks_pvalue", "reference_rows", "current_rows", "drifted", "note"}
 
@@ -61,6 +61,13 @@ def test_monitor_reports_no_drift_then_drift_and_retrains(tmp_path, pipeline, ml
     assert all(row["champion_mase"] > 0 and row["baseline_mase"] > 0 for row in report["performance"])
     verdict = report["performance_drift"]
     assert f"mean MASE {verdict['champion_mase']:.4g} vs {verdict['baseline_mase']:.4g}" in verdict["reason"]
+    coverage = report["interval_coverage"]
+    assert [row["level"] for row in coverage["levels"]] == [80.0, 95.0] and not coverage["drifted"]
+    scored_rows = sum(row["rows"] for row in report["performance"])
+    assert (
+        all(row["rows"] == scored_rows for row in coverage["levels"]) and "over 2022-10..2022-12" in coverage["reason"]
+    )
+    assert "Interval coverage: ok" in quiet.output
     assert json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text()) == report
     page = (folder / "report.html").read_text()
     assert "data_drift.png" in page and (folder / "data_drift.png").stat().st_size > 0

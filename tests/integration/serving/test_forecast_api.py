@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -89,8 +90,10 @@ def test_month_and_horizon_forecasts_of_the_champion(settings, pipeline, champio
             "version": "1",
             "training_month": "2022-10",
             "train_months": ["2022-07", "2022-08", "2022-09"],
+            "intervals": forecaster.calibration_.describe(),
             "problems": [],
         }
+        assert champion["intervals"]["calibrated"] and champion["intervals"]["method"] == "conformal"
 
         rows = client.get("/forecast", params={"month": "2023-01"}).json()
         expected = forecaster.predict(catalog, [parse_month("2023-01")], items=[1, 2, 3, 4])
@@ -153,6 +156,34 @@ BAD_REQUESTS = [
     ({"month": "2023-01", "horizon": 2}, 422, "either month"),
     ({}, 422, "either month"),
 ]
+
+
+def test_intervals_come_from_the_stored_calibration_and_widen_with_the_step(settings, pipeline, champion_v1):
+    forecaster = mlflow.pyfunc.load_model(f"models:/{MODEL}/1").unwrap_python_model().forecaster
+    catalog = load_catalog({"sales": str(pipeline.parent / "data" / "sales.csv")})
+    with TestClient(create_app(settings)) as client:
+        wait_for_champion(client, "1")
+        plain = client.get("/forecast", params={"month": "2023-01"}).json()
+        rows = client.get("/forecast", params={"month": "2023-01", "intervals": "95,80"}).json()
+        assert list(rows[0]) == ["item_id", "month", "prediction", "lo_80", "hi_80", "lo_95", "hi_95", "model_version"]
+        assert [row["prediction"] for row in rows] == [row["prediction"] for row in plain]
+        expected = forecaster.predict(catalog, [parse_month("2023-01")], items=[1, 2, 3, 4], levels=[80, 95])
+        assert [row["hi_95"] for row in rows] == pytest.approx(expected["hi_95"].tolist())
+        for row in rows:
+            assert 0 <= row["lo_95"] <= row["lo_80"] <= row["prediction"] <= row["hi_80"] <= row["hi_95"]
+        path = client.get("/forecast", params={"item_id": "3", "horizon": 6, "intervals": "80"}).json()
+        widths = [row["hi_80"] - row["lo_80"] for row in path]
+        assert (np.diff(widths) >= -1e-9).all() and widths[-1] > widths[0]
+        assert path[0]["hi_80"] == pytest.approx(rows[2]["hi_80"])  # step 1 is the one-month-ahead interval
+        for bad, words in (("0,80", "between 0 and 100"), ("80,,95", "comma-separated"), ("high", "not a number")):
+            response = client.get("/forecast", params={"month": "2023-01", "intervals": bad})
+            assert response.status_code == 422 and words in response.json()["detail"], response.text
+        served = client.app.state.serving.champions.champion.forecaster
+        del served.calibration_  # a champion from before intervals existed
+        response = client.get("/forecast", params={"month": "2023-01", "intervals": "80"})
+        assert response.status_code == 422 and "without interval calibration" in response.json()["detail"]
+        assert client.get("/health").json()["champion"]["intervals"] == {"calibrated": False, "method": None}
+        assert client.get("/forecast", params={"month": "2023-01"}).status_code == 200
 
 
 def test_bad_requests_get_4xx_with_a_message(settings, champion_v1):

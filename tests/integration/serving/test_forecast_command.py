@@ -59,6 +59,18 @@ def test_the_file_holds_the_api_s_numbers(tmp_path, pipeline, mlflow_settings, t
     assert written[["item_id", "month"]].equals(api[["item_id", "month"]])
     assert written["prediction"].tolist() == pytest.approx(api["prediction"].tolist(), rel=1e-12)
 
+    bounded = tmp_path / "bounded.csv"
+    result = forecast(mlflow_settings, pipeline, "--horizon", "6", "--out", str(bounded), "--intervals", "80,95")
+    assert result.exit_code == 0, result.output
+    with_bounds = pd.read_csv(bounded)
+    assert list(with_bounds.columns) == [
+        "item_id", "month", "prediction", "lo_80", "hi_80", "lo_95", "hi_95", "model_version"
+    ]  # fmt: skip
+    assert with_bounds["prediction"].tolist() == pytest.approx(written["prediction"].tolist(), rel=1e-12)
+    assert (with_bounds["lo_95"] <= with_bounds["lo_80"]).all() and (with_bounds["hi_80"] < with_bounds["hi_95"]).all()
+    bad = forecast(mlflow_settings, pipeline, "--horizon", "6", "--out", str(bounded), "--intervals", "80,150")
+    assert bad.exit_code != 0 and "--intervals" in bad.output and "between 0 and 100" in bad.output
+
     parquet = tmp_path / "forecasts.parquet"
     assert forecast(mlflow_settings, pipeline, "--horizon", "6", "--out", str(parquet)).exit_code == 0
     from_parquet = pd.read_parquet(parquet)

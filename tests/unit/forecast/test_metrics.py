@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from salescast.forecast.metrics import item_scores, regression_metrics, scale_free_metrics, seasonal_naive_scale
@@ -66,3 +67,25 @@ def test_item_scores_and_the_mean_over_items_weigh_each_item_the_same():
     assert per_item.loc["small", "mase"] == 0.0 and per_item.loc["small", "smape"] == 0.0  # 0/0 is a hit
     summary = scale_free_metrics(scored, scale)
     assert summary["mase"] == pytest.approx(1.0) and summary["mase_items"] == 2
+
+
+def test_interval_scores_follow_the_m4_msis_and_the_pinball_loss():
+    from salescast.forecast.metrics import interval_scores
+
+    scored = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "b", "b"],
+            "sales": [10.0, 20.0, 5.0, 1.0],
+            "lo_80": [8.0, 8.0, 2.0, 2.0],
+            "hi_80": [12.0, 12.0, 6.0, 6.0],
+        }
+    )
+    scale = pd.Series({"a": 2.0, "b": 1.0})
+    scores = interval_scores(scored, scale, [80])
+    assert scores["coverage_80"] == 50.0  # 10 and 5 inside, 20 above, 1 below
+    # a: widths 4 and 4 + (2/0.2)·(20 − 12) = 84 → mean 44 / scale 2 = 22; b: 4 and 4 + 10·1 = 14 → 9 / 1
+    assert scores["msis_80"] == pytest.approx((22.0 + 9.0) / 2)
+    # pinball of row a2: lo 8 at τ 0.1: 0.1·12 = 1.2; hi 12 at τ 0.9: 0.9·8 = 7.2 → mean 4.2
+    a = (((0.1 * 2 + 0.1 * 2) / 2) + (0.1 * 12 + 0.9 * 8) / 2) / 2 / 2.0
+    b = (((0.1 * 3 + 0.1 * 1) / 2) + (0.9 * 1 + 0.1 * 5) / 2) / 2 / 1.0
+    assert scores["pinball_80"] == pytest.approx((a + b) / 2)

@@ -12,6 +12,7 @@ from salescast.dashboard.forecast_data import (
     forecast_view,
     horizon_frame,
     horizon_table,
+    past_coverage,
 )
 from salescast.dashboard.sales_data import SalesDatabaseMissing
 from salescast.ingest.store import StorageError
@@ -20,6 +21,7 @@ from salescast.lifecycle.sources import DatabaseSource, PipelineConfigError
 from salescast.serving.data import NoDataError
 
 DEFAULT_HORIZON = 3
+BAND_LEVELS = (80.0,)  # the band drawn around the champion's horizon forecast of one item
 NO_HORIZON = pd.DataFrame(columns=["dates", "item_id", "prediction", "step"])
 
 st.title("Forecasts")
@@ -61,8 +63,9 @@ if longest > 1:
 else:
     months = 1
 horizon = NO_HORIZON
+calibrated = champion is not None and getattr(champion.forecaster, "calibration_", None) is not None
 if champion is not None:
-    horizon = horizon_frame(service.horizon_forecast(None, months))
+    horizon = horizon_frame(service.horizon_forecast(None, months, BAND_LEVELS if calibrated else ()))
 
 metrics = st.columns(4)
 if champion is not None:
@@ -89,6 +92,16 @@ if snapshot is not None:
     caption = f"Actuals: {snapshot.description}, complete months. {caption}"
 if champion is not None:
     caption += f" Dashed: champion v{champion.version}, each month fed back as history for the next (as GET /forecast)."
+    if calibrated and item != TOTAL:
+        caption += " Band: its 80 % prediction interval, widening with the step (GET /forecast?…&intervals=80)."
+    elif calibrated:
+        caption += " Pick an item for its 80 % band (a sum of item bounds is not an interval of the total)."
+coverage, covered_rows = past_coverage(recorded)
+if covered_rows:
+    caption += (
+        f" Recorded 80 % intervals (whiskers, per item) held {coverage:.0f} % of the actuals"
+        f" ({covered_rows} recorded forecasts with an interval)."
+    )
 st.caption(caption)
 
 if not horizon.empty:

@@ -71,6 +71,7 @@ class StatisticalModel(BaseEstimator):
     uses_listed_features: ClassVar[bool] = False
     needs_training: ClassVar[bool] = True
     has_forward: ClassVar[bool] = True  # statsforecast can apply fitted parameters to a longer series
+    native_intervals: ClassVar[bool] = True  # statsforecast gives model-based intervals (level=)
 
     def __init__(self, season_length: int = SEASON_LENGTH, min_history: int = 3) -> None:
         self.season_length = season_length
@@ -102,7 +103,7 @@ class StatisticalModel(BaseEstimator):
         empty = {"mean": np.full(h, np.nan)}
         if y is None or y.size < self.min_history:
             return empty
-        levels = [float(value) for value in level] if level else None
+        levels = [float(value) for value in level] if level and self.native_intervals else None
         model = self.fitted_.get(item)
         try:
             if model is None or not self.has_forward:
@@ -170,6 +171,7 @@ class IntermittentModel(StatisticalModel):
     """A family for items with many zero months; it has no seasonality and refits on each new history."""
 
     has_forward = False
+    native_intervals = False  # statsforecast's intermittent families give no intervals: conformal ones
 
     def _family_arguments(self) -> dict[str, Any]:
         return {}
