@@ -23,8 +23,11 @@ CONFIG_KEYS = (
     "target_scaling",
     "target_transforms",
     "refit",
+    "engine",
+    "spark",
 )
 REFITS = ("once", "monthly")
+ENGINES = ("pandas", "spark")
 
 
 class ConfigError(ValueError):
@@ -43,6 +46,8 @@ class ForecastConfig:
     target_scaling: str | None = "auto"
     target_transforms: list[Any] | None = None
     refit: str = "once"
+    engine: str = "pandas"
+    spark: dict[str, Any] = field(default_factory=dict)  # Spark configuration keys → values (builder.config)
 
 
 def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
@@ -54,6 +59,24 @@ def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
     if month is pd.NaT or month.day != 1 or month != month.normalize():
         raise ConfigError(f"{key} must be the first day of a month like '2023-07-01', got {value!r}")
     return month
+
+
+def parse_engine(engine: Any, spark: Any = None) -> tuple[str, dict[str, Any]]:
+    """(engine, Spark configuration): ``engine`` is pandas or spark; ``spark`` maps Spark keys to scalar values."""
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if spark is None:
+        spark = {}
+    if not isinstance(spark, Mapping):
+        raise ConfigError(
+            f"'spark' must map Spark configuration keys to values (e.g. spark.executor.memory: 4g), got {spark!r}"
+        )
+    bad = [key for key, value in spark.items() if not isinstance(key, str) or not isinstance(value, str | int | float)]
+    if bad:
+        raise ConfigError(f"'spark' keys must be strings and values strings or numbers; these are not: {bad}")
+    if spark and engine != "spark":
+        raise ConfigError("a 'spark' section configures engine: spark; set engine: spark or remove it")
+    return engine, dict(spark)
 
 
 def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
@@ -83,6 +106,7 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
             f"refit must be one of {list(REFITS)} (once: fitted on the months before start_test; monthly: refitted "
             f"before each test month on every month before it), got {refit!r}"
         )
+    engine, spark = parse_engine(config.get("engine", "pandas"), config.get("spark"))
     checked = ForecastConfig(
         data={name: source if isinstance(source, pd.DataFrame) else str(source) for name, source in data.items()},
         start_test=parse_month(config["start_test"]),
@@ -92,6 +116,8 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
         target_scaling=config.get("target_scaling", "auto"),
         target_transforms=config.get("target_transforms"),
         refit=refit,
+        engine=engine,
+        spark=spark,
     )
     try:
         check_model_name(model)
