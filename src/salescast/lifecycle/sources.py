@@ -94,6 +94,8 @@ class PipelineConfig:
     target_scaling: str | None = "auto"
     path: Path | None = None
     name: str = DEFAULT_MODEL_NAME
+    engine: str = "pandas"  # pandas | spark: where the batch forecast runs (`salescast forecast`)
+    spark: dict[str, Any] = field(default_factory=dict)  # Spark configuration of engine: spark
 
     def as_params(self) -> dict[str, Any]:
         """The model part of the config, as it enters the fingerprint and the MLflow params."""
@@ -183,7 +185,19 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     where = str(path) if path else "pipeline config"
     if not isinstance(raw, Mapping):
         raise PipelineConfigError(f"{where} must be a mapping with a 'source' (or 'data') key, e.g.:\n{EXAMPLE}")
-    known = {"name", "source", "data", "model", "model_params", "features", "target_scaling", "start_test", "lifecycle"}
+    known = {
+        "name",
+        "source",
+        "data",
+        "model",
+        "model_params",
+        "features",
+        "target_scaling",
+        "start_test",
+        "lifecycle",
+        "engine",
+        "spark",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise PipelineConfigError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
@@ -214,7 +228,15 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     scaling = raw.get("target_scaling", "auto")
     name = _model_name(raw, path, where)
     _check_engine_names(model, features, baselines, scaling, where)
-    return PipelineConfig(source, model, dict(model_params), features, window, baselines, scaling, path, name)
+    from salescast.forecast.config import ConfigError, parse_engine
+
+    try:
+        engine, spark = parse_engine(raw.get("engine", "pandas"), raw.get("spark"))
+    except ConfigError as error:
+        raise PipelineConfigError(f"{where}: {error}") from None
+    return PipelineConfig(
+        source, model, dict(model_params), features, window, baselines, scaling, path, name, engine, spark
+    )
 
 
 def _check_engine_names(model: str, features: list[str] | None, baselines: list, scaling, where: str) -> None:

@@ -120,31 +120,115 @@ def fallback_predictions(catalog: Catalog, months: Sequence[pd.Timestamp], reaso
     return rows
 
 
-def predict_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: GroupJob) -> pd.DataFrame:
-    """dates, item_id, prediction, status for every sales row of the test months of the group's items."""
-    catalog = group_catalog(sales, exogenous, job)
+def isolated(catalog: Catalog, compute, fallback, columns: list[str]) -> pd.DataFrame:
+    """``compute(catalog)``; if it raises, ``compute`` on each item alone, ``fallback(item_catalog, reason)`` for an
+    item that still raises (module docstring)."""
     try:
-        return _predict_catalog(catalog, job)
+        return compute(catalog)
     except Exception as error:
-        logger.warning(
-            "a group of %d items failed (%s); retrying its items one by one", sales["item_id"].nunique(), error
-        )
+        logger.warning("a group of %d items failed (%s); retrying its items one by one", len(catalog.items()), error)
     frames = []
     for item in catalog.items():
-        alone = Catalog(
-            sales=catalog.sales[catalog.sales["item_id"] == item].reset_index(drop=True),
-            exogenous=None
-            if catalog.exogenous is None
-            else catalog.exogenous[catalog.exogenous["item_id"] == item].reset_index(drop=True),
-            first_month=catalog.first_month,
-        )
+        alone = _one_item(catalog, item)
         try:
-            frames.append(_predict_catalog(alone, job))
+            frames.append(compute(alone))
         except Exception as error:
             logger.warning("item %r failed, it gets the fallback: %s", item, error)
-            frames.append(fallback_predictions(alone, job.test, f"{FAILED}{type(error).__name__}: {error}"[:500]))
-    return (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=["dates", "item_id", "prediction", "status"])
+            frames.append(fallback(alone, f"{FAILED}{type(error).__name__}: {error}"[:500]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def predict_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: GroupJob) -> pd.DataFrame:
+    """dates, item_id, prediction, status for every sales row of the test months of the group's items."""
+    return isolated(
+        group_catalog(sales, exogenous, job),
+        lambda catalog: _predict_catalog(catalog, job),
+        lambda catalog, reason: fallback_predictions(catalog, job.test, reason),
+        ["dates", "item_id", "prediction", "status"],
+    )
+
+
+@dataclass(frozen=True)
+class HorizonJob:
+    """A batch forecast: the champion's fitted forecaster, the months after ``last_month``, the active window."""
+
+    forecaster: Forecaster
+    first_month: pd.Timestamp
+    last_month: pd.Timestamp
+    horizon: int
+    active_from: pd.Timestamp | None  # items with a sale from this month to last_month are forecast (None: any)
+    id_type: str
+    version: str
+    exogenous_columns: tuple[str, ...] = ()
+
+
+HORIZON_COLUMNS = ["item_id", "month", "prediction", "model_version", "status"]
+
+
+def _horizon_catalog(catalog: Catalog, job: HorizonJob) -> pd.DataFrame:
+    from salescast.lifecycle.months import format_month
+    from salescast.serving.forecasts import recursive_forecast
+
+    sales = catalog.sales
+    recent = sales["dates"] <= job.last_month
+    if job.active_from is not None:
+        recent &= sales["dates"] >= job.active_from
+    items = sorted(sales.loc[recent, "item_id"].unique().tolist())
+    if not items:
+        return pd.DataFrame(columns=HORIZON_COLUMNS)
+    path = recursive_forecast(job.forecaster, catalog, job.last_month, job.horizon, items)
+    return pd.DataFrame(
+        {
+            "item_id": path["item_id"].to_numpy(),
+            "month": [format_month(month) for month in path["dates"]],
+            "prediction": path["prediction"].to_numpy(dtype=np.float64),
+            "model_version": job.version,
+            "status": OK,
+        }
+    )
+
+
+def horizon_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: HorizonJob) -> pd.DataFrame:
+    """item_id, month, prediction, model_version, status: the next ``horizon`` months of the group's active items,
+    as ``GET /forecast?horizon=H`` computes them (:func:`salescast.serving.forecasts.recursive_forecast`)."""
+    catalog = group_catalog(sales, exogenous, job)
+    catalog = Catalog(
+        sales=catalog.sales[catalog.sales["dates"] <= job.last_month].reset_index(drop=True),
+        exogenous=catalog.exogenous,
+        first_month=catalog.first_month,
+    )
+    return isolated(
+        catalog,
+        lambda part: _horizon_catalog(part, job),
+        lambda part, reason: _horizon_fallback(part, job, reason),
+        HORIZON_COLUMNS,
+    )
+
+
+def _horizon_fallback(catalog: Catalog, job: HorizonJob, reason: str) -> pd.DataFrame:
+    """Every step of an item that failed: its last known sales (the pipeline's fallback), if it is active."""
+    from salescast.lifecycle.months import format_month, shift_month
+
+    sales = catalog.sales.sort_values("dates")
+    if job.active_from is not None and not (sales["dates"] >= job.active_from).any():
+        return pd.DataFrame(columns=HORIZON_COLUMNS)
+    return pd.DataFrame(
+        {
+            "item_id": [sales["item_id"].iloc[0]] * job.horizon,
+            "month": [format_month(shift_month(job.last_month, step)) for step in range(1, job.horizon + 1)],
+            "prediction": max(float(sales["sales"].iloc[-1]), 0.0),
+            "model_version": job.version,
+            "status": reason,
+        }
+    )
+
+
+def _one_item(catalog: Catalog, item) -> Catalog:
+    """The catalog of one item (the whole catalog's calendar kept)."""
+    return Catalog(
+        sales=catalog.sales[catalog.sales["item_id"] == item].reset_index(drop=True),
+        exogenous=None
+        if catalog.exogenous is None
+        else catalog.exogenous[catalog.exogenous["item_id"] == item].reset_index(drop=True),
+        first_month=catalog.first_month,
     )

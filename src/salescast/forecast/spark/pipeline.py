@@ -42,7 +42,7 @@ class RowCountError(RuntimeError):
     """The Spark job returned a different number of predictions than requested rows (never silently)."""
 
 
-def _grouped(catalog: SparkCatalog, n_groups: int, function, schema: str):
+def grouped(catalog: SparkCatalog, n_groups: int, function, schema: str):
     """``function(sales_pdf, exogenous_pdf_or_None)`` applied to each bucket of items."""
     from pyspark.sql import functions as F
 
@@ -62,6 +62,19 @@ def _grouped(catalog: SparkCatalog, n_groups: int, function, schema: str):
         return sales.applyInPandas(lambda frame: one(frame, None), schema)
     exogenous = bucketed(catalog.exogenous).groupBy("_bucket")
     return sales.cogroup(exogenous).applyInPandas(one, schema)
+
+
+def n_groups_for(spark, n_items: int, conf) -> int:
+    """Enough groups to keep every core busy, each of about ``items_per_group`` items."""
+    items_per_group = conf.get(ITEMS_PER_GROUP_KEY, DEFAULT_ITEMS_PER_GROUP)
+    if not isinstance(items_per_group, int) or isinstance(items_per_group, bool) or items_per_group < 1:
+        raise ConfigError(f"{ITEMS_PER_GROUP_KEY} must be a positive integer, got {items_per_group!r}")
+    return max(spark.sparkContext.defaultParallelism, math.ceil(n_items / items_per_group))
+
+
+def session_conf(conf) -> dict:
+    """The ``spark:`` section without the engine's own keys (what the SparkSession builder gets)."""
+    return {key: value for key, value in conf.items() if key != ITEMS_PER_GROUP_KEY}
 
 
 def _spark_type(id_type: str) -> str:
@@ -86,7 +99,7 @@ def _fit_pooled(spark, catalog: SparkCatalog, job: GroupJob, n_groups: int) -> d
     )
     shipped = spark.sparkContext.broadcast(job)
     started = time.perf_counter()
-    rows = _grouped(catalog, n_groups, lambda s, e: training_rows(s, e, shipped.value, months), schema).toPandas()
+    rows = grouped(catalog, n_groups, lambda s, e: training_rows(s, e, shipped.value, months), schema).toPandas()
     rows["dates"] = pd.to_datetime(rows["dates"]).astype("datetime64[ns]")
     rows = rows.sort_values(["dates", "item_id"], kind="mergesort", ignore_index=True)  # the pandas engine's order
     logger.info(
@@ -116,11 +129,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
             "model Auto weighs its candidates with scores pooled over every item; engine: spark runs the per-item "
             "families, the baselines and the pooled models. Use engine: pandas for Auto"
         )
-    conf = {key: value for key, value in checked.spark.items() if key != ITEMS_PER_GROUP_KEY}
-    spark = spark or spark_session(conf)
-    items_per_group = int(checked.spark.get(ITEMS_PER_GROUP_KEY, DEFAULT_ITEMS_PER_GROUP))
-    if items_per_group < 1:
-        raise ConfigError(f"{ITEMS_PER_GROUP_KEY} must be a positive integer, got {items_per_group}")
+    spark = spark or spark_session(session_conf(checked.spark))
     catalog = load_spark_catalog(spark, checked.data, base_dir)
     from pyspark.sql import functions as F
 
@@ -130,7 +139,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
     n_items, expected = int(summary[0]), int(summary[1] or 0)
     months = sorted(pd.Timestamp(row[0]) for row in catalog.sales.select("dates").distinct().collect())
     train, test = split_month_list(months, checked.start_test)
-    n_groups = max(spark.sparkContext.defaultParallelism, math.ceil(n_items / items_per_group))
+    n_groups = n_groups_for(spark, n_items, checked.spark)
     logger.info(
         "spark: %d items, %d months (%d to test), %d groups; read and validated in %.1f s",
         n_items,
@@ -146,7 +155,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
         job = GroupJob(**{**job.__dict__, "fitted": _fit_pooled(spark, catalog, job, n_groups)})
     shipped = spark.sparkContext.broadcast(job)
     schema = PREDICTION_FIELDS.format(id=_spark_type(catalog.id_type))
-    predictions = _grouped(catalog, n_groups, lambda s, e: predict_group(s, e, shipped.value), schema).persist()
+    predictions = grouped(catalog, n_groups, lambda s, e: predict_group(s, e, shipped.value), schema).persist()
     produced = predictions.count()
     if produced != expected:
         raise RowCountError(
