@@ -195,7 +195,7 @@ def validate_source(frame, name: str, id_type: str | None = None):
             )
     clean = frame.select(
         start.alias("dates"), ids.alias("item_id"), *[cleaned[column].alias(column) for column in values]
-    )
+    ).persist()  # read and parsed once: the stages below read it again
     duplicated = clean.groupBy("dates", "item_id").count().filter(F.col("count") > 1)
     total = duplicated.agg(F.sum("count")).first()[0]
     if total:
