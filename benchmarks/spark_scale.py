@@ -9,7 +9,7 @@ features, fit, predict the last ``--test-months`` months, write the predictions 
 * ``statsforecast+fugue``: the peer for per-item AutoETS — ``StatsForecast(...).forecast(df=spark_df, h=1)``
   on the same Spark DataFrame (statsforecast distributes it through Fugue), one fit per item like ours.
 
-Driver memory: the peak RSS of the driver's Python process (``getrusage``), and the peak summed RSS of its
+Driver memory: the peak RSS of the driver's Python process, and the peak summed RSS of its
 children (the JVM, which in local mode also runs the executors, and their Python workers; sampled every 0.2 s).
 
     nice -n 10 uv run python benchmarks/spark_scale.py                    # the README table
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -79,6 +78,7 @@ class MemorySampler:
         import threading
 
         self.peak_children = 0
+        self.peak_self = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -88,6 +88,7 @@ class MemorySampler:
 
         me = psutil.Process()
         while not self._stop.wait(0.2):
+            self.peak_self = max(self.peak_self, me.memory_info().rss)
             total = 0
             for child in me.children(recursive=True):
                 try:
@@ -100,7 +101,8 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
         return {
-            "driver_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # sampled, not getrusage: a child's ru_maxrss starts at its parent's RSS at fork
+            "driver_peak_mb": round(self.peak_self / 2**20, 1),
             "jvm_and_workers_peak_mb": round(self.peak_children / 2**20, 1),
         }
 
