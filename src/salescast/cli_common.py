@@ -93,6 +93,8 @@ _USER_ERRORS = (
     ("salescast.forecast.config", "ConfigError"),
     ("salescast.forecast.catalog", "DataValidationError"),
     ("mlflow.exceptions", "MlflowException"),
+    ("salescast.forecast.spark.batch", "SparkSourceError"),
+    ("salescast.forecast.spark.pipeline", "RowCountError"),
 )
 
 
@@ -136,3 +138,21 @@ def progress_bar(*, bar: bool = True):
         [TextColumn("{task.description}"), BarColumn()] if bar else [SpinnerColumn(), TextColumn("{task.description}")]
     )
     return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
+
+
+ENGINES = ("pandas", "spark")
+ENGINE_HELP = "pandas (default) or spark (SALESCAST_SPARK_MASTER, the config's spark: section); overrides engine:."
+
+
+def check_engine(engine: str | None, command: str, spark_supported: bool) -> str | None:
+    """The ``--engine`` value checked; a command that does not run on Spark refuses ``spark`` instead of ignoring it."""
+    if engine is None:
+        return None
+    if engine not in ENGINES:
+        fail(f"--engine must be one of {list(ENGINES)}, got {engine!r}")
+    if engine == "spark" and not spark_supported:
+        fail(
+            f"`salescast {command}` runs on the pandas engine only; --engine spark works for `salescast predict` "
+            "and `salescast forecast` (README, Scaling out)"
+        )
+    return engine

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         default=True,
         description="The API commits posts in a child process (uses a second core; no GIL shared with HTTP).",
     )
+    spark_master: str = Field(
+        default="local[*]",
+        min_length=1,
+        description="Spark master of `engine: spark` jobs: local[N], spark://host:7077, yarn, k8s://…",
+    )
     log_level: str = "INFO"
     access_log: bool = Field(default=False, description="Log every HTTP request (costs ~10% of throughput).")
 

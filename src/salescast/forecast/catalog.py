@@ -52,6 +52,9 @@ class Catalog:
     stock: pd.DataFrame | None = None
     objectives: pd.DataFrame | None = None
     exogenous: pd.DataFrame | None = None
+    # The grid starts no later than this month: a subset of items (one Spark group) keeps the whole catalog's
+    # calendar, so that the months asked of it are the same as for the whole catalog.
+    first_month: pd.Timestamp | None = None
 
     @property
     def exogenous_columns(self) -> list[str]:
@@ -69,34 +72,57 @@ class Catalog:
         return sorted(self.sales["item_id"].unique().tolist())
 
 
-def _show_rows(frame: pd.DataFrame, mask, limit: int = 5) -> str:
-    rows = frame.loc[np.asarray(mask)].head(limit)
+SHOWN_ROWS = 5
+
+
+def _show_rows(frame: pd.DataFrame, mask, limit: int = SHOWN_ROWS) -> str:
+    return show_rows_text(frame.loc[np.asarray(mask)].head(limit), int(np.asarray(mask).sum()))
+
+
+def show_rows_text(rows: pd.DataFrame, total: int) -> str:
+    """The first offending rows of an error message, and how many more there are."""
     lines = rows.to_string(index=True, max_colwidth=40)
-    more = int(np.asarray(mask).sum()) - len(rows)
+    more = total - len(rows)
     return lines + (f"\n… and {more} more" if more > 0 else "")
 
 
-def _require_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+def check_columns(name: str, columns: list[str]) -> list[str]:
+    """The value columns of an exogenous table (empty for the other sources); a missing column raises.
+
+    Shared by the pandas catalog and the Spark engine, so that both say the same.
+    """
     expected = SOURCES[name]
-    missing = [column for column in expected if column not in frame.columns]
+    missing = [column for column in expected if column not in columns]
     if missing:
         raise DataValidationError(
-            f"{name}: missing column(s) {missing}; expected a header with {list(expected)}, found {list(frame.columns)}"
+            f"{name}: missing column(s) {missing}; expected a header with {list(expected)}, found {list(columns)}"
         )
     if name != "exogenous":
-        return frame.loc[:, list(expected)].copy()
-    values = [column for column in frame.columns if column not in expected]
+        return []
+    values = [column for column in columns if column not in expected]
     if not values:
         raise DataValidationError(
             "exogenous: no value column; give dates, item_id and at least one numeric column known in advance "
             "(e.g. promotion, holiday)"
         )
+    return values
+
+
+def not_numeric_message(not_numeric: list[str]) -> str:
+    return (
+        f"exogenous: column(s) {not_numeric} are not numeric; every column besides dates and item_id must "
+        "hold numbers (encode a category as 0/1 columns)"
+    )
+
+
+def _require_columns(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    values = check_columns(name, list(frame.columns))
+    expected = SOURCES[name]
+    if name != "exogenous":
+        return frame.loc[:, list(expected)].copy()
     not_numeric = [column for column in values if frame[column].dtype.kind not in "biuf"]
     if not_numeric:
-        raise DataValidationError(
-            f"exogenous: column(s) {not_numeric} are not numeric; every column besides dates and item_id must "
-            "hold numbers (encode a category as 0/1 columns)"
-        )
+        raise DataValidationError(not_numeric_message(not_numeric))
     return frame.loc[:, [*expected, *values]].copy()
 
 
@@ -116,12 +142,7 @@ def _parse_dates(name: str, frame: pd.DataFrame, monthly: bool) -> pd.Series:
         parsed = pd.to_datetime(text.where(~year_month, text + "-01"), errors="coerce", format="ISO8601")
     bad = parsed.isna()
     if bad.any():
-        expected = MONTH_FORMATS if monthly else "YYYY-MM-DD"
-        expected += "; day-first or month-first dates such as 01/02/2020 are ambiguous: write them as ISO dates"
-        raise DataValidationError(
-            f"{name}: column 'dates' has {int(bad.sum())} value(s) that are not dates "
-            f"(expected {expected}):\n{_show_rows(frame, bad)}"
-        )
+        raise DataValidationError(f"{not_dates_message(name, int(bad.sum()), monthly)}:\n{_show_rows(frame, bad)}")
     parsed = pd.Series(pd.DatetimeIndex(parsed).tz_localize(None).astype("datetime64[ns]"), index=frame.index)
     if not monthly:
         return parsed.dt.normalize()
@@ -129,28 +150,54 @@ def _parse_dates(name: str, frame: pd.DataFrame, monthly: bool) -> pd.Series:
     month_end = parsed.dt.normalize() == (month_start + pd.offsets.MonthEnd(0))
     not_month = ~((parsed == month_start) | month_end)
     if not_month.any():
-        raise DataValidationError(
-            f"{name}: data is monthly, so every 'dates' must name a month ({MONTH_FORMATS}); "
-            f"{int(not_month.sum())} row(s) fall inside a month — aggregate them to months first:\n"
-            f"{_show_rows(frame, not_month)}"
-        )
+        raise DataValidationError(f"{not_month_message(name, int(not_month.sum()))}:\n{_show_rows(frame, not_month)}")
     return month_start
+
+
+def not_dates_message(name: str, count: int, monthly: bool) -> str:
+    expected = MONTH_FORMATS if monthly else "YYYY-MM-DD"
+    expected += "; day-first or month-first dates such as 01/02/2020 are ambiguous: write them as ISO dates"
+    return f"{name}: column 'dates' has {count} value(s) that are not dates (expected {expected})"
+
+
+def not_month_message(name: str, count: int) -> str:
+    return (
+        f"{name}: data is monthly, so every 'dates' must name a month ({MONTH_FORMATS}); "
+        f"{count} row(s) fall inside a month — aggregate them to months first"
+    )
+
+
+def not_finite_message(name: str, column: str, count: int) -> str:
+    return (
+        f"{name}: column '{column}' must be a finite number on every row; {count} row(s) are "
+        "empty or not numbers (a missing month is a missing row, not an empty value)"
+    )
+
+
+def below_minimum_message(name: str, column: str, minimum: float, count: int) -> str:
+    return f"{name}: column '{column}' must be ≥ {minimum:g}; {count} row(s) are not"
+
+
+def duplicate_key_message(name: str, count: int, key: list[str]) -> str:
+    return (
+        f"{name}: {count} rows share a ({', '.join(key)}) key; each key must appear once. "
+        "Sum or deduplicate them before forecasting"
+    )
+
+
+EMPTY_SALES_MESSAGE = "sales: the file has no rows; give at least one (dates, item_id, sales) row"
 
 
 def _parse_numeric(name: str, frame: pd.DataFrame, column: str, minimum: float | None) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     bad = values.isna() | ~np.isfinite(values.to_numpy())
     if bad.any():
-        raise DataValidationError(
-            f"{name}: column '{column}' must be a finite number on every row; {int(bad.sum())} row(s) are "
-            f"empty or not numbers (a missing month is a missing row, not an empty value):\n{_show_rows(frame, bad)}"
-        )
+        raise DataValidationError(f"{not_finite_message(name, column, int(bad.sum()))}:\n{_show_rows(frame, bad)}")
     if minimum is not None:
         below = values < minimum
         if below.any():
             raise DataValidationError(
-                f"{name}: column '{column}' must be ≥ {minimum:g}; {int(below.sum())} row(s) are not:\n"
-                f"{_show_rows(frame, below)}"
+                f"{below_minimum_message(name, column, minimum, int(below.sum()))}:\n{_show_rows(frame, below)}"
             )
     return values
 
@@ -158,7 +205,7 @@ def _parse_numeric(name: str, frame: pd.DataFrame, column: str, minimum: float |
 def _parse_item_ids(name: str, frame: pd.DataFrame, like: pd.Series | None) -> pd.Series:
     ids = frame["item_id"]
     if ids.isna().any():
-        raise DataValidationError(f"{name}: column 'item_id' is empty on some rows:\n{_show_rows(frame, ids.isna())}")
+        raise DataValidationError(f"{empty_item_message(name)}:\n{_show_rows(frame, ids.isna())}")
     if like is None:
         if ids.dtype.kind in "iu":
             return ids.astype("int64")
@@ -182,12 +229,16 @@ def _parse_item_ids(name: str, frame: pd.DataFrame, like: pd.Series | None) -> p
     return ids.astype(str)
 
 
+def empty_item_message(name: str) -> str:
+    return f"{name}: column 'item_id' is empty on some rows"
+
+
 def _reject_duplicates(name: str, frame: pd.DataFrame, key: list[str]) -> None:
     duplicated = frame.duplicated(key, keep=False)
     if duplicated.any():
         raise DataValidationError(
-            f"{name}: {int(duplicated.sum())} rows share a ({', '.join(key)}) key; each key must appear once. "
-            f"Sum or deduplicate them before forecasting:\n{_show_rows(frame.sort_values(key), duplicated)}"
+            f"{duplicate_key_message(name, int(duplicated.sum()), key)}:\n"
+            f"{_show_rows(frame.sort_values(key), duplicated)}"
         )
 
 
@@ -196,7 +247,7 @@ def _validate(name: str, frame: pd.DataFrame, sales_ids: pd.Series | None) -> pd
         raise DataValidationError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}")
     clean = _require_columns(name, frame)
     if clean.empty and name == "sales":
-        raise DataValidationError("sales: the file has no rows; give at least one (dates, item_id, sales) row")
+        raise DataValidationError(EMPTY_SALES_MESSAGE)
     clean["item_id"] = _parse_item_ids(name, clean, sales_ids)
     if name == "objectives":
         years = pd.to_numeric(clean["fiscal_year"], errors="coerce")

@@ -45,12 +45,15 @@ def predict(
         ..., "--config", exists=True, dir_okay=False, help="YAML: data, start_test, model, features."
     ),
     out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV to write: dates,item_id,prediction."),
+    engine: str | None = typer.Option(None, "--engine", help="pandas or spark; overrides the config's engine."),
 ) -> None:
     """Write one-month-ahead predictions for every (month ≥ start_test, item) of the sales file."""
-    from salescast.cli_common import console, fail
+    from salescast.cli_common import check_engine, console, fail
     from salescast.forecast.pipeline import make_predictions
 
     settings = _read_config(config)
+    if check_engine(engine, "predict", spark_supported=True):
+        settings["engine"] = engine
     try:
         with console.status("Forecasting…"):
             predictions = make_predictions(settings, base_dir=config.parent)
@@ -67,16 +70,20 @@ def predict(
 def evaluate(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="YAML: data and start_test."),
     json_out: Path | None = typer.Option(None, "--json", dir_okay=False, help="Also save the table as JSON."),
+    engine: str | None = typer.Option(None, "--engine", help="pandas only: evaluate refuses spark."),
 ) -> None:
     """Score every model and feature set on the test months (R², RMSE, MAE, MAPE, mean per-item MASE and sMAPE),
     with the oracle if truth exists."""
     import orjson
     from rich.table import Table
 
-    from salescast.cli_common import console, fail
+    from salescast.cli_common import check_engine, console, fail
     from salescast.forecast.evaluate import reference_table
 
+    check_engine(engine, "evaluate", spark_supported=False)
     settings = _read_config(config)
+    if settings.get("engine", "pandas") == "spark":
+        fail("`salescast evaluate` runs on the pandas engine only; remove engine: spark from the config to evaluate")
     try:
         with console.status("Evaluating…") as status:
             rows = reference_table(settings, base_dir=config.parent, progress=lambda step: status.update(step))

@@ -26,8 +26,11 @@ CONFIG_KEYS = (
     "refit",
     "intervals",
     "interval_method",
+    "engine",
+    "spark",
 )
 REFITS = ("once", "monthly")
+ENGINES = ("pandas", "spark")
 
 
 class ConfigError(ValueError):
@@ -48,6 +51,8 @@ class ForecastConfig:
     refit: str = "once"
     intervals: tuple[float, ...] = ()  # interval levels in percent, sorted
     interval_method: str = "conformal"
+    engine: str = "pandas"
+    spark: dict[str, Any] = field(default_factory=dict)  # Spark configuration keys → values (builder.config)
 
 
 def parse_month(value: Any, key: str = "start_test") -> pd.Timestamp:
@@ -69,6 +74,24 @@ def check_refit(refit: Any) -> str:
             f"before each test month on every month before it), got {refit!r}"
         )
     return refit
+
+
+def parse_engine(engine: Any, spark: Any = None) -> tuple[str, dict[str, Any]]:
+    """(engine, Spark configuration): ``engine`` is pandas or spark; ``spark`` maps Spark keys to scalar values."""
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    if spark is None:
+        spark = {}
+    if not isinstance(spark, Mapping):
+        raise ConfigError(
+            f"'spark' must map Spark configuration keys to values (e.g. spark.executor.memory: 4g), got {spark!r}"
+        )
+    bad = [key for key, value in spark.items() if not isinstance(key, str) or not isinstance(value, str | int | float)]
+    if bad:
+        raise ConfigError(f"'spark' keys must be strings and values strings or numbers; these are not: {bad}")
+    if spark and engine != "spark":
+        raise ConfigError("a 'spark' section configures engine: spark; set engine: spark or remove it")
+    return engine, dict(spark)
 
 
 def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
@@ -105,6 +128,9 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
         )
     if "interval_method" in config and not intervals:
         raise ConfigError("interval_method needs 'intervals', the levels to compute (e.g. [80, 95])")
+    engine, spark = parse_engine(config.get("engine", "pandas"), config.get("spark"))
+    if engine == "spark" and intervals:
+        raise ConfigError("'intervals' are not computed on the Spark engine yet; use engine: pandas for intervals")
     checked = ForecastConfig(
         data={name: source if isinstance(source, pd.DataFrame) else str(source) for name, source in data.items()},
         start_test=parse_month(config["start_test"]),
@@ -116,6 +142,8 @@ def parse_config(config: Mapping[str, Any]) -> ForecastConfig:
         refit=refit,
         intervals=intervals,
         interval_method=interval_method,
+        engine=engine,
+        spark=spark,
     )
     try:
         check_model_name(model)

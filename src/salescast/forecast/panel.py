@@ -103,6 +103,8 @@ def build_panel(catalog: Catalog, last_month: pd.Timestamp | None = None, items:
     first = int(sales_months.min())
     if catalog.stock is not None and len(catalog.stock):
         first = min(first, int(month_number(catalog.stock["dates"]).min()))
+    if catalog.first_month is not None:
+        first = min(first, int(month_number([catalog.first_month])[0]))
     last = int(sales_months.max()) if last_month is None else max(int(month_number([last_month])[0]), first)
     width = last - first + 1
     item_values = pd.Index(catalog.items())

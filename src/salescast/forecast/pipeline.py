@@ -245,11 +245,7 @@ class Forecaster:
 
         A local model fits each item on its whole series up to the last of ``target_months``.
         """
-        params = dict(self.model_params)
-        if "features" in self._model_class().get_params() and "features" not in params:
-            params["features"] = self.features  # a structural model switches its terms on the listed features
-        self.model_ = make_model(self.model, params)
-        self.fit_end_ = max(pd.Timestamp(month) for month in target_months)
+        self.start_fit(target_months)
         if self.kind == "auto":
             self.model_.fit_forecaster(self, catalog, target_months)
             self.feature_columns_ = self.model_.feature_columns_
@@ -264,19 +260,43 @@ class Forecaster:
             self.n_training_rows_ = int(np.sum(~np.isnan(panel.sales[:, :end])))
             logger.info("fitted %s on %d of %d items", self.model, self.model_.n_fitted_, len(series))
             return self
+        _, X, y = self.training_rows(catalog, target_months)
+        return self.fit_rows(X, y)
+
+    def start_fit(self, target_months: Sequence[pd.Timestamp]) -> None:
+        """A fresh unfitted model and the end of the fit period (the first step of :meth:`fit`)."""
+        params = dict(self.model_params)
+        if "features" in self._model_class().get_params() and "features" not in params:
+            params["features"] = self.features  # a structural model switches its terms on the listed features
+        self.model_ = make_model(self.model, params)
+        self.fit_end_ = max(pd.Timestamp(month) for month in target_months)
+
+    def training_rows(
+        self, catalog: Catalog, target_months: Sequence[pd.Timestamp]
+    ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+        """A pooled model's training rows (keys: dates and item_id, X, y) on ``target_months``, in (month, item_id)
+        order.
+
+        Each row depends only on its own item's history, so the rows of any subset of items are the rows of the
+        whole catalog for those items (the Spark engine computes them per group of items).
+        """
         design = self._design(catalog, target_months)
         X, predictable = self._model_input(design)
         y = design.target / design.scale
         usable = predictable & design.train_ok & np.isfinite(y)
+        return design.frame.loc[usable, ["dates", "item_id"]], X[usable], y[usable]
+
+    def fit_rows(self, X: pd.DataFrame, y: np.ndarray) -> Forecaster:
+        """Fit the pooled model of :meth:`start_fit` on training rows from :meth:`training_rows`."""
         self.feature_columns_ = list(X.columns)
-        self.n_training_rows_ = int(usable.sum())
+        self.n_training_rows_ = len(X)
         if self._model_class.needs_training and self.n_training_rows_ == 0:
             raise DataValidationError(
                 f"no training rows for {self.model}: every month before the test period lacks a feature among "
                 f"{self.feature_columns_} (lags need up to 15 months of history) or was a stockout. "
                 "Give more history or move start_test later."
             )
-        self.model_.fit(X[usable], y[usable])
+        self.model_.fit(X, y)
         logger.info("fitted %s on %d rows, columns %s", self.model, self.n_training_rows_, self.feature_columns_)
         return self
 
@@ -510,7 +530,11 @@ class Forecaster:
 
 def split_months(catalog: Catalog, start_test: pd.Timestamp) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
     """(training months, test months) of the sales file around ``start_test``, which must leave both non-empty."""
-    months = catalog.months()
+    return split_month_list(catalog.months(), start_test)
+
+
+def split_month_list(months: Sequence[pd.Timestamp], start_test: pd.Timestamp):
+    """:func:`split_months` of the sorted months present in sales."""
     train = [month for month in months if month < start_test]
     test = [month for month in months if month >= start_test]
     if not test:
@@ -574,6 +598,10 @@ def make_predictions(config: Mapping[str, Any], base_dir: Path | None = None) ->
     :class:`ConfigError`, bad data :class:`DataValidationError` (both ``ValueError``).
     """
     checked = parse_config(config)
+    if checked.engine == "spark":  # imported only when asked for: the pandas engine never loads pyspark
+        from salescast.forecast.spark.pipeline import spark_make_predictions
+
+        return spark_make_predictions(checked, base_dir=base_dir)
     catalog = load_catalog(checked.data, base_dir=base_dir)
     train, test = split_months(catalog, checked.start_test)
     predictions = backtest_predictions(

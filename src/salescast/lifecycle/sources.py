@@ -103,6 +103,8 @@ class PipelineConfig:
     name: str = DEFAULT_MODEL_NAME
     target_transforms: list[Any] | None = None
     refit: str = "monthly"  # the job's own rolling origin; "once" only changes what a scratch backtest does
+    engine: str = "pandas"  # pandas | spark: where the batch forecast runs (`salescast forecast`)
+    spark: dict[str, Any] = field(default_factory=dict)  # Spark configuration of engine: spark
 
     def as_params(self) -> dict[str, Any]:
         """The model part of the config, as it enters the fingerprint and the MLflow params.
@@ -213,6 +215,8 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
         "refit",
         "start_test",
         "lifecycle",
+        "engine",
+        "spark",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -245,6 +249,12 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
     transforms = raw.get("target_transforms")
     name = _model_name(raw, path, where)
     refit = _check_engine_names(model, features, dict(model_params), baselines, scaling, transforms, raw, where)
+    from salescast.forecast.config import ConfigError, parse_engine
+
+    try:
+        engine, spark = parse_engine(raw.get("engine", "pandas"), raw.get("spark"))
+    except ConfigError as error:
+        raise PipelineConfigError(f"{where}: {error}") from None
     return PipelineConfig(
         source,
         model,
@@ -257,6 +267,8 @@ def parse_pipeline_config(raw: Any, *, base_dir: Path, path: Path | None = None)
         name,
         None if transforms is None else list(transforms),
         refit,
+        engine,
+        spark,
     )
 
 

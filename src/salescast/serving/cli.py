@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from salescast.cli_common import configure_cli_logging, console, fail, progress_bar, settings_with, user_errors
+from salescast.cli_common import (
+    check_engine,
+    configure_cli_logging,
+    console,
+    fail,
+    progress_bar,
+    settings_with,
+    user_errors,
+)
 
 DEFAULT_CONFIG = Path("pipeline.yaml")
 
@@ -38,6 +46,12 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             help="Prediction interval levels in percent, e.g. 80,95: adds lo_80, hi_80, … after prediction "
             "(from the model's stored calibration).",
         ),
+        engine: str | None = typer.Option(
+            None,
+            "--engine",
+            help="pandas or spark (default: pipeline.yaml's engine:). Spark writes --out PATH.parquet as a dataset "
+            "partitioned by month.",
+        ),
     ) -> None:
         """Write every item's next HORIZON months (item_id, month, prediction, model_version), as GET /forecast does."""
         from salescast.forecast.intervals import IntervalLevelError, parse_levels
@@ -47,11 +61,17 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
 
         settings = settings_with()
         configure_cli_logging(settings)
+        check_engine(engine, "forecast", spark_supported=True)
         try:
-            check_output_path(out)
             first = parse_month(from_month) if from_month else None
             levels = parse_levels(intervals)
             pipeline = load_pipeline_config(config)
+            if (engine or pipeline.engine) == "spark":
+                if levels:
+                    fail("--intervals: the Spark batch forecast writes point forecasts only; use --engine pandas")
+                _spark_forecast(settings, pipeline, horizon, out, model_version, first)
+                return
+            check_output_path(out)
         except IntervalLevelError as error:
             fail(f"--intervals: {error}")
         except user_errors() as error:
@@ -85,3 +105,33 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             f"{result.source})",
             highlight=False,
         )
+
+
+def _spark_forecast(settings, pipeline, horizon: int, out: Path, version: str | None, first) -> None:
+    """``forecast --engine spark``: the same rows, computed and written by Spark (a Parquet dataset by month)."""
+    from salescast.forecast.spark.batch import spark_batch_forecast
+    from salescast.serving.champion import NoChampionError
+    from salescast.serving.data import NoDataError
+    from salescast.serving.forecasts import ForecastRequestError
+
+    try:
+        with console.status("Spark: starting") as status:
+            result = spark_batch_forecast(
+                settings,
+                pipeline,
+                horizon,
+                str(out),
+                version=version,
+                from_month=first,
+                on_stage=lambda name: status.update(f"Spark: {name}"),
+            )
+    except (*user_errors(), NoChampionError, NoDataError, ForecastRequestError) as error:
+        fail(str(error))
+    span = f"{result.months[0]} … {result.months[-1]}" if result.months else "no month"
+    failed = f", {result.failed_items} items failed and got the fallback (status column)" if result.failed_items else ""
+    console.print(
+        f"[green]Wrote[/green] {out} (Parquet by month): {result.rows} forecasts, {result.items} items, {span} "
+        f"({result.champion.name} v{result.champion.version}, data until {result.last_month:%Y-%m}, "
+        f"{result.source}, engine spark){failed}",
+        highlight=False,
+    )
