@@ -71,19 +71,30 @@ def evaluate(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="YAML: data and start_test."),
     json_out: Path | None = typer.Option(None, "--json", dir_okay=False, help="Also save the table as JSON."),
     engine: str | None = typer.Option(None, "--engine", help="pandas only: evaluate refuses spark."),
+    intervals: str | None = typer.Option(
+        None,
+        "--intervals",
+        help="Interval levels in percent, e.g. 80,95: adds coverage and MSIS per level (pinball in --json).",
+    ),
 ) -> None:
     """Score every model and feature set on the test months (R², RMSE, MAE, MAPE, mean per-item MASE and sMAPE),
-    with the oracle if truth exists."""
+    with the oracle if truth exists; --intervals adds interval coverage and MSIS."""
     import orjson
     from rich.table import Table
 
     from salescast.cli_common import check_engine, console, fail
     from salescast.forecast.evaluate import reference_table
+    from salescast.forecast.intervals import IntervalLevelError, parse_levels
 
     check_engine(engine, "evaluate", spark_supported=False)
     settings = _read_config(config)
     if settings.get("engine", "pandas") == "spark":
         fail("`salescast evaluate` runs on the pandas engine only; remove engine: spark from the config to evaluate")
+    if intervals is not None:
+        try:
+            settings["intervals"] = list(parse_levels(intervals))
+        except IntervalLevelError as error:
+            fail(f"--intervals: {error}")
     try:
         with console.status("Evaluating…") as status:
             rows = reference_table(settings, base_dir=config.parent, progress=lambda step: status.update(step))
@@ -97,20 +108,23 @@ def evaluate(
 
 
 def render_table(rows: list[dict[str, Any]], table_class, title: str):
-    """A Rich table of reference rows (R², RMSE, MAE, MAPE %, MASE, sMAPE %)."""
+    """A Rich table of reference rows (R², RMSE, MAE, MAPE %, MASE, sMAPE %, then coverage % and MSIS per
+    interval level when the rows have them; n/a for the oracle, which has no intervals)."""
+    levels = list(
+        dict.fromkeys(key.removeprefix("coverage_") for row in rows for key in row if key.startswith("coverage_"))
+    )
     table = table_class(title=title)
-    for name, justify in (
-        ("model", "left"),
-        ("features", "left"),
-        ("R²", "right"),
-        ("RMSE", "right"),
-        ("MAE", "right"),
-        ("MAPE %", "right"),
-        ("MASE", "right"),
-        ("sMAPE %", "right"),
-    ):
+    columns = [("model", "left"), ("features", "left")]
+    columns += [(name, "right") for name in ("R²", "RMSE", "MAE", "MAPE %", "MASE", "sMAPE %")]
+    columns += [(name, "right") for level in levels for name in (f"cover {level} %", f"MSIS {level}")]
+    for name, justify in columns:
         table.add_column(name, justify=justify)
     for row in rows:
+        interval_cells = [
+            cell
+            for level in levels
+            for cell in (_fixed(row.get(f"coverage_{level}"), 1), _fixed(row.get(f"msis_{level}"), 2))
+        ]
         table.add_row(
             row["model"],
             row["features"],
@@ -120,6 +134,7 @@ def render_table(rows: list[dict[str, Any]], table_class, title: str):
             f"{row['mape']:.2f}",
             _fixed(row.get("mase"), 3),
             _fixed(row.get("smape"), 2),
+            *interval_cells,
         )
     return table
 

@@ -5,6 +5,12 @@ last_year_average, growth), then + marketing, + price, + stock, + objectives —
 configuration gives. Scores are on every (month ≥ start_test, item) row of the sales file: RMSE, MAE, R² and
 MAPE pooled over the rows, and MASE and sMAPE per item, averaged over items (MASE's scale is each item's
 seasonal-naive error on the months before start_test), so a model absurd on the small items shows.
+
+With ``"intervals": [80, 95]`` every model row (baselines included, not the oracle) also gets, per level,
+``coverage_<l>``, ``msis_<l>`` and ``pinball_<l>`` (:func:`salescast.forecast.metrics.interval_scores`, same
+seasonal-naive scale), from intervals calibrated on the training months exactly as ``make_predictions`` does
+(:func:`salescast.forecast.pipeline.backtest_predictions`). ``interval_method: native`` applies to the models
+that have native intervals; the others are calibrated conformally, and ``interval_method`` in the row says which.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ import pandas as pd
 
 from salescast.forecast.catalog import load_catalog
 from salescast.forecast.config import DEFAULT_FEATURES, parse_config
-from salescast.forecast.metrics import forecast_metrics, seasonal_naive_scale
+from salescast.forecast.metrics import forecast_metrics, interval_scores, seasonal_naive_scale
 from salescast.forecast.models import BASELINES
 from salescast.forecast.oracle import has_truth, oracle_predictions
-from salescast.forecast.pipeline import Forecaster, split_months
+from salescast.forecast.pipeline import Forecaster, backtest_predictions, split_months
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,8 @@ def reference_table(
 ) -> list[dict[str, Any]]:
     """Rows of {model, features, n, r2, rmse, mae, mape, mase, smape, mase_items}; baselines first, the oracle last
     when truth exists. ``mase_items`` counts the items with a usable seasonal-naive scale (the others are left out
-    of the mean MASE)."""
+    of the mean MASE). With ``intervals`` in the config, model rows add ``interval_method`` and per level
+    ``coverage_<l>``, ``msis_<l>``, ``pinball_<l>`` (module docstring)."""
     checked = parse_config(config)
     base = Path.cwd() if base_dir is None else Path(base_dir)
     catalog = load_catalog(checked.data, base_dir=base)
@@ -56,12 +63,12 @@ def reference_table(
     actual = catalog.sales[catalog.sales["dates"] >= checked.start_test][["dates", "item_id", "sales"]]
     scale = seasonal_naive_scale(catalog.sales[catalog.sales["dates"] < checked.start_test])
 
-    def score(model: str, label: str, predictions: pd.DataFrame) -> dict[str, Any]:
+    def score(model: str, label: str, predictions: pd.DataFrame, levels=()) -> dict[str, Any]:
         merged = actual.merge(predictions, on=["dates", "item_id"], how="left", validate="one_to_one")
         if merged["prediction"].isna().any():
             raise ValueError(f"{model} left {int(merged['prediction'].isna().sum())} test rows without a prediction")
         row = {"model": model, "features": label, "n": len(merged)}
-        return row | forecast_metrics(merged, scale)
+        return row | forecast_metrics(merged, scale) | (interval_scores(merged, scale, levels) if levels else {})
 
     runs: list[tuple[str, str, tuple[str, ...]]] = [(name, "own lag", DEFAULT_FEATURES) for name in BASELINES]
     runs += [(model, label, features) for model in models for label, features in feature_sets(checked.data)]
@@ -70,8 +77,10 @@ def reference_table(
         if progress:
             progress(f"{model} {label}")
         forecaster = Forecaster(model, features if model not in BASELINES else ())
-        predictions = forecaster.fit(catalog, train).predict(catalog, test)
-        rows.append(score(model, label, predictions))
+        method = checked.interval_method if forecaster.native_intervals else "conformal"
+        predictions = backtest_predictions(forecaster, catalog, train, test, "once", checked.intervals, method)
+        row = score(model, label, predictions, checked.intervals)
+        rows.append(row | {"interval_method": method} if checked.intervals else row)
     sales_path = Path(checked.data["sales"])
     folder = (sales_path if sales_path.is_absolute() else base / sales_path).parent
     if has_truth(folder):

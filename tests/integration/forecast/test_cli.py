@@ -142,3 +142,49 @@ def test_generate_sales_takes_units_and_refill_schedule_and_explains_bad_values(
     for bad, message in (("refill_days=daily", "refill_days must be one of"), ("d=much", "d must be a finite")):
         result = runner.invoke(app, ["generate", "sales", "--out", str(tmp_path / "bad"), "--param", bad])
         assert result.exit_code == 1 and message in result.output, result.output
+
+
+def test_evaluate_with_intervals_scores_the_bounds_make_predictions_returns(tmp_path):
+    folder = tmp_path / "data"
+    result = runner.invoke(
+        app, ["generate", "sales", "--out", str(folder), "--items", "5", "--months", "40", "--seed", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    settings = {"data": {"sales": "sales.csv"}, "start_test": "2020-11-01", "model": "Ridge"}
+    config = folder / "config.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    json_out = tmp_path / "table.json"
+    result = runner.invoke(
+        app, ["evaluate", "--config", str(config), "--intervals", "95,80", "--json", str(json_out)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    assert "cover 80 %" in result.output and "MSIS 95" in result.output
+    rows = orjson.loads(json_out.read_bytes())
+    table = {(row["model"], row["features"]): row for row in rows}
+    for row in rows:
+        if row["model"] == "Oracle":
+            assert not any(key.startswith(("coverage_", "msis_", "pinball_")) for key in row)
+            continue
+        assert row["interval_method"] == "conformal"
+        for level in ("80", "95"):
+            assert 0 <= row[f"coverage_{level}"] <= 100 and row[f"msis_{level}"] > 0 and row[f"pinball_{level}"] > 0
+        assert row["msis_95"] != row["msis_80"]
+
+    # The row's coverage is the share of actuals inside the bounds make_predictions gives with the same intervals.
+    sales = pd.read_csv(folder / "sales.csv")
+    sales["dates"] = pd.to_datetime(sales["dates"]).dt.strftime("%Y-%m-%d")
+    for model, features in (("Ridge", "history"), ("PrevMonthSale", "own lag")):
+        predicted = make_predictions(settings | {"model": model, "intervals": [80, 95]}, base_dir=folder)
+        scored = predicted.merge(sales, on=["dates", "item_id"], validate="one_to_one")
+        assert len(scored) == table[(model, features)]["n"] == 5 * 12
+        for level in ("80", "95"):
+            inside = scored["sales"].between(scored[f"lo_{level}"], scored[f"hi_{level}"])
+            assert table[(model, features)][f"coverage_{level}"] == pytest.approx(100 * inside.mean(), abs=1e-9)
+
+    # Without --intervals the table is as before: no interval keys, no interval columns.
+    result = runner.invoke(app, ["evaluate", "--config", str(config), "--json", str(json_out)], terminal_width=200)
+    assert result.exit_code == 0 and "MSIS" not in result.output
+    assert not any("coverage_80" in row or "interval_method" in row for row in orjson.loads(json_out.read_bytes()))
+
+    result = runner.invoke(app, ["evaluate", "--config", str(config), "--intervals", "0,150"])
+    assert result.exit_code == 1 and "--intervals" in result.output and "between 0 and 100" in result.output
