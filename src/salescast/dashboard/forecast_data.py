@@ -175,8 +175,9 @@ def forecast_view(history: pd.DataFrame, recorded: pd.DataFrame, horizon: pd.Dat
         horizon = horizon[horizon["item_id"] == item]
     actual = history.groupby("dates", as_index=False)["sales"].sum().rename(columns={"dates": "month"})
     logged = recorded.groupby(["month", "version"], as_index=False)[["forecast", "actual"]].sum()
-    if item != TOTAL and len(recorded):
-        logged = logged.merge(recorded[["month", "version", *RECORDED_BOUNDS]], on=["month", "version"], how="left")
+    present = [column for column in RECORDED_BOUNDS if column in recorded]  # versions recorded before intervals: none
+    if item != TOTAL and len(recorded) and present:
+        logged = logged.merge(recorded[["month", "version", *present]], on=["month", "version"], how="left")
     bounds = [column for column in horizon.columns if column.startswith(("lo_", "hi_"))] if item != TOTAL else []
     ahead = horizon.groupby("dates", as_index=False)[["prediction", *bounds]].sum()
     ahead = ahead.rename(columns={"dates": "month", "prediction": "forecast"})

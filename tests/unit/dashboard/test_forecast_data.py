@@ -78,6 +78,13 @@ def test_forecast_view_for_one_item_and_for_the_total():
     one = forecast_view(history, frame, horizon, "2")  # integer item ids match their text
     assert one.actual["sales"].tolist() == [4.0] and one.horizon["forecast"].tolist() == [7.0]
     assert one.recorded["version"].tolist() == ["1", "2"]
+    # versions recorded before intervals existed have no bounds: the view has none either
+    assert list(one.recorded.columns) == ["month", "forecast", "actual", "version"]
+    bounded = frame.assign(lo_80=[90.0, 40.0, 70.0, 2.0], hi_80=[120.0, 50.0, 90.0, 6.0])
+    assert forecast_view(history, bounded, horizon, "2").recorded[["lo_80", "hi_80"]].values.tolist() == [
+        [40.0, 50.0],
+        [2.0, 6.0],
+    ]
 
 
 def test_horizon_table_has_a_total_row():
