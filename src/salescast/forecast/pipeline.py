@@ -430,12 +430,17 @@ class Forecaster:
             raw, native = self._raw_local(design, native_levels)
         else:
             raw = self._raw_pooled(design)
+        return self._finished_frame(catalog, design, raw, native, levels, horizon_step)
+
+    def _finished_frame(self, catalog, design, raw, native, levels, step: int) -> pd.DataFrame:
+        """``dates, item_id, prediction`` of the design's rows after the pipeline's rules, with the bounds of
+        ``levels`` at horizon ``step``."""
         prediction = self._finish(design, raw)
         frame = pd.DataFrame(
             {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
         )
         if levels:
-            steps = np.full(len(frame), horizon_step, dtype=np.int64)
+            steps = np.full(len(frame), step, dtype=np.int64)
             for column, values in self._bounds(catalog, design, raw, prediction, steps, levels, native).items():
                 frame[column] = values
         return frame
@@ -514,14 +519,7 @@ class Forecaster:
                     }
             else:
                 raw = self._raw_pooled(design)
-            prediction = self._finish(design, raw)
-            predicted = pd.DataFrame(
-                {"dates": design.frame["dates"], "item_id": design.frame["item_id"], "prediction": prediction}
-            )
-            if levels:
-                at_step = np.full(len(predicted), step, dtype=np.int64)
-                for column, values in self._bounds(current, design, raw, prediction, at_step, levels, native).items():
-                    predicted[column] = values
+            predicted = self._finished_frame(current, design, raw, native, levels, step)
             steps.append(predicted)
             appended = predicted[["dates", "item_id", "prediction"]].rename(columns={"prediction": "sales"})
             current = dataclasses.replace(current, sales=pd.concat([current.sales, appended], ignore_index=True))
