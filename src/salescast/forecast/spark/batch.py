@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from salescast.forecast.spark.data import load_spark_catalog, read_source
+from salescast.forecast.spark.data import SparkCatalog, load_spark_catalog, read_source
 from salescast.forecast.spark.groups import FAILED, HORIZON_COLUMNS, HorizonJob, horizon_group
 from salescast.forecast.spark.pipeline import RowCountError, grouped, n_groups_for, session_conf
 from salescast.forecast.spark.session import spark_session
@@ -28,6 +28,30 @@ logger = logging.getLogger(__name__)
 
 class SparkSourceError(ValueError):
     """The pipeline's source cannot be read by the Spark engine (a database, weekly sales, a CSV output)."""
+
+
+def check_spark_source(pipeline) -> None:
+    """Raise :class:`SparkSourceError` unless the pipeline reads sales files (what the Spark engine reads)."""
+    from salescast.lifecycle.sources import CsvSource
+
+    if not isinstance(pipeline.source, CsvSource):
+        raise SparkSourceError(
+            "engine spark reads sales files (CSV or Parquet, source kind: csv); this pipeline reads the ingestion "
+            "database: use engine: pandas, or export the monthly sales to a file"
+        )
+
+
+def load_pipeline_catalog(spark, pipeline) -> SparkCatalog:
+    """The pipeline's monthly sales (and exogenous) files, read and validated by Spark; weekly files refused."""
+    check_spark_source(pipeline)
+    data = {name: str(path) for name, path in pipeline.source.data.items()}
+    header = read_source(spark, "sales", data["sales"]).columns
+    if "year_week" in header and "dates" not in header:
+        raise SparkSourceError(
+            f"engine spark reads monthly sales (dates, item_id, sales); {data['sales']} holds weekly sales "
+            "(year_week): use engine: pandas, which prorates weeks to months"
+        )
+    return load_spark_catalog(spark, data)
 
 
 @dataclass(frozen=True)
@@ -59,7 +83,7 @@ def spark_batch_forecast(
     from pyspark.sql import functions as F
 
     from salescast.lifecycle.months import format_month, shift_month
-    from salescast.lifecycle.sources import CsvSource, check_same_source, source_identity
+    from salescast.lifecycle.sources import check_same_source, source_identity
     from salescast.serving.batch import load_champion
     from salescast.serving.champion import ChampionSourceError
     from salescast.serving.data import NoDataError
@@ -74,11 +98,7 @@ def spark_batch_forecast(
             f"horizon must be between 1 and {settings.forecast_max_horizon} months (got {horizon}); "
             "recursive forecasts compound their errors, so longer horizons are refused"
         )
-    if not isinstance(pipeline.source, CsvSource):
-        raise SparkSourceError(
-            "engine spark reads sales files (CSV or Parquet, source kind: csv); this pipeline reads the ingestion "
-            "database: use engine: pandas, or export the monthly sales to a file"
-        )
+    check_spark_source(pipeline)
     started = time.perf_counter()
     on_stage("loading the model")
     champion = load_champion(settings, pipeline, version).champion
@@ -90,14 +110,7 @@ def spark_batch_forecast(
         )
     on_stage("reading the data")
     spark = spark or spark_session(session_conf(pipeline.spark))
-    data = {name: str(path) for name, path in pipeline.source.data.items()}
-    header = read_source(spark, "sales", data["sales"]).columns
-    if "year_week" in header and "dates" not in header:
-        raise SparkSourceError(
-            f"engine spark reads monthly sales (dates, item_id, sales); {data['sales']} holds weekly sales "
-            "(year_week): use engine: pandas, which prorates weeks to months"
-        )
-    catalog = load_spark_catalog(spark, data)
+    catalog = load_pipeline_catalog(spark, pipeline)
     months = sorted(pd.Timestamp(row[0]) for row in catalog.sales.select("dates").distinct().collect())
     description = pipeline.source.describe()
     last = months[-1]
