@@ -37,8 +37,7 @@ import pandas as pd
 from salescast.lifecycle.job import (
     Incumbent,
     JobResult,
-    evaluate_month,
-    prepare,
+    prepare_month,
     run_training_job,
     untrained_baselines,
 )
@@ -133,11 +132,13 @@ def run_backtest(
     in_place: bool = False,
     store: str | Path | None = None,
     on_month: Callable[[str, MonthOutcome | None], None] | None = None,
+    engine: str | None = None,
 ) -> BacktestResult:
     """Replay every month from ``first`` to ``last`` (see the module docstring); write the chart and files.
 
     ``predictions_path`` defaults to ``report_dir/backtest_<first>_<last>_predictions.csv``; the per-item
-    scores go beside it (``…_items``). Raises :class:`BacktestError` for a month that cannot run.
+    scores go beside it (``…_items``). ``engine`` (default: the pipeline's) runs each month's job on pandas or
+    Spark (:mod:`salescast.lifecycle.spark_month`). Raises :class:`BacktestError` for a month that cannot run.
     """
     from salescast.frame_files import check_output_path
 
@@ -147,9 +148,13 @@ def run_backtest(
     stem = f"backtest_{format_month(months[0])}_{format_month(months[-1])}"
     predictions_path = check_output_path(predictions_path or report_dir / f"{stem}_predictions.csv")
     started = time.perf_counter()
-    data = load_source(config.source, settings)  # read once, replayed month by month
+    engine = engine or config.engine
+    data = _read_source(config, settings, engine)  # read once, replayed month by month
     seconds = {"read": time.perf_counter() - started}
-    replay = _InPlaceReplay(config, settings) if in_place else _ScratchReplay(config, settings, store, months)
+    if in_place:
+        replay = _InPlaceReplay(config, settings, engine)
+    else:
+        replay = _ScratchReplay(config, settings, store, months, engine)
     outcomes: list[MonthOutcome] = []
     scored: list[pd.DataFrame] = []
     started = time.perf_counter()
@@ -167,8 +172,7 @@ def run_backtest(
     seconds["months"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    history = data.catalog.sales[data.catalog.sales["dates"] < months[0]]
-    predictions, item_scores, outcomes = _scale_free(scored, history, outcomes)
+    predictions, item_scores, outcomes = _scale_free(scored, _history_scale(data, engine, months[0]), outcomes)
     report_dir.mkdir(parents=True, exist_ok=True)
     chart = write_backtest_chart(outcomes, report_dir / f"{stem}.png")
     summary = report_dir / f"{stem}.json"
@@ -196,15 +200,33 @@ def run_backtest(
     )
 
 
-def _scale_free(scored: list[pd.DataFrame], history: pd.DataFrame, outcomes: list[MonthOutcome]):
+def _read_source(config: PipelineConfig, settings: Settings, engine: str):
+    if engine == "spark":
+        from salescast.lifecycle.spark_month import load_spark_source
+
+        return load_spark_source(config)
+    return load_source(config.source, settings)
+
+
+def _history_scale(data, engine: str, before) -> pd.Series:
+    """Each item's seasonal-naive error on the months before ``before`` (the backtest's MASE scale)."""
+    if engine == "spark":
+        from salescast.lifecycle.spark_month import history_scale
+
+        return history_scale(data, before)
+    from salescast.forecast.metrics import seasonal_naive_scale
+
+    return seasonal_naive_scale(data.catalog.sales[data.catalog.sales["dates"] < before])
+
+
+def _scale_free(scored: list[pd.DataFrame], scale: pd.Series, outcomes: list[MonthOutcome]):
     """Per-row absolute scaled error and sMAPE, per-item MASE/sMAPE over the months, and each month's means.
 
     The scale is each item's seasonal-naive error on the history before the first backtest month, so an
     item's mean scaled error over the months is its MASE.
     """
-    from salescast.forecast.metrics import item_scores, scale_free_metrics, seasonal_naive_scale
+    from salescast.forecast.metrics import item_scores, scale_free_metrics
 
-    scale = seasonal_naive_scale(history)
     frame = pd.concat(scored, ignore_index=True)
     error = (frame["prediction"] - frame["sales"]).abs()
     total = frame["prediction"].abs() + frame["sales"].abs()
@@ -253,7 +275,9 @@ class _ScratchReplay:
     creating a new SQLite store's tables take seconds), and the month runs are logged at the end.
     """
 
-    def __init__(self, config: PipelineConfig, settings: Settings, store: str | Path | None, months: list) -> None:
+    def __init__(
+        self, config: PipelineConfig, settings: Settings, store: str | Path | None, months: list, engine: str
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         uri = scratch_tracking_uri(store)
@@ -264,6 +288,7 @@ class _ScratchReplay:
             )
         self.config = config
         self.settings = settings
+        self.engine = engine
         experiment = settings.mlflow_experiment + SCRATCH_EXPERIMENT_SUFFIX
         scratch = settings.model_copy(update={"mlflow_tracking_uri": uri, "mlflow_experiment": experiment})
         self.store = TrackingStore.for_pipeline(scratch, config)
@@ -280,15 +305,20 @@ class _ScratchReplay:
         return client, self.store.experiment_id(client)
 
     def month(self, month, data, *, window, skip_missing) -> tuple[MonthOutcome, pd.DataFrame]:
-        job_plan, catalog = prepare(
-            self.config, self.settings, test_month=month, window=window, skip_missing=skip_missing, data=data
+        job_plan, prepared = prepare_month(
+            self.config,
+            self.settings,
+            self.engine,
+            test_month=month,
+            window=window,
+            skip_missing=skip_missing,
+            data=data,
         )
-        if self.baselines is None:
+        if self.baselines is None and self.engine == "pandas":  # on Spark each month's groups predict them
             self.baselines = untrained_baselines(self.config, job_plan.features, data.catalog, self.months)
-        evaluation = evaluate_month(
+        evaluation = prepared.evaluate(
             self.config,
             job_plan,
-            catalog,
             self.incumbent,
             baseline_predictions=self.baselines,
             range_multiple=self.settings.plausible_range_multiple,
@@ -369,7 +399,7 @@ class _ScratchReplay:
 class _InPlaceReplay:
     """``--in-place``: the real training job every month, into the settings' store and registered model."""
 
-    def __init__(self, config: PipelineConfig, settings: Settings) -> None:
+    def __init__(self, config: PipelineConfig, settings: Settings, engine: str) -> None:
         if config.refit == "once":
             raise BacktestError(
                 "an in-place backtest runs the production job, which trains a candidate every month: it cannot "
@@ -378,6 +408,7 @@ class _InPlaceReplay:
             )
         self.config = config
         self.settings = settings
+        self.engine = engine
         self.store = TrackingStore.for_pipeline(settings, config)
         self.registry: ModelRegistry | None = None
 
@@ -390,7 +421,13 @@ class _InPlaceReplay:
     def month(self, month, data, *, window, skip_missing) -> tuple[MonthOutcome, pd.DataFrame]:
         before = self._champion_version()
         result = run_training_job(
-            self.config, self.settings, test_month=month, window=window, skip_missing=skip_missing, data=data
+            self.config,
+            self.settings,
+            test_month=month,
+            window=window,
+            skip_missing=skip_missing,
+            data=data,
+            engine=self.engine,
         )
         after = self._champion_version()
         if after == result.version and before != after:

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from salescast.cli_common import (
+    ENGINE_HELP,
     check_engine,
     compact_table,
     configure_cli_logging,
@@ -139,13 +140,13 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             False, "--skip-missing", help="Train on the months present if the test month and ≥ 2 training months are."
         ),
         dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; train nothing."),
-        engine: str | None = typer.Option(None, "--engine", help="pandas only: train refuses spark (README)."),
+        engine: str | None = typer.Option(None, "--engine", help=ENGINE_HELP),
     ) -> None:
         """Train the monthly model, compare it with the champion on the same month, register it in MLflow."""
         from salescast.lifecycle.months import MonthFormatError, parse_month, parse_months
         from salescast.lifecycle.sources import load_pipeline_config
 
-        check_engine(engine, "train", spark_supported=False)
+        engine = check_engine(engine, "train", spark_supported=True)
         settings = settings_with()
         configure_cli_logging(settings)
         try:
@@ -154,7 +155,6 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             if months and window:
                 raise MonthFormatError("give --train-months or --window, not both")
             pipeline = load_pipeline_config(config)
-            _note_pandas_engine(pipeline, "train")
             from salescast.lifecycle.job import TRAINING_STEPS, run_training_job
 
             with progress_bar(bar=False) as progress:
@@ -172,6 +172,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
                     skip_missing=skip_missing,
                     dry_run=dry_run,
                     on_step=step,
+                    engine=engine,
                 )
         except user_errors() as error:
             fail(str(error))
@@ -240,14 +241,14 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             "_predictions.csv); per-item MASE/sMAPE go beside it (…_items).",
         ),
         report_dir: Path = typer.Option(Path("reports"), "--report-dir", help="Folder for the chart and JSON summary."),
-        engine: str | None = typer.Option(None, "--engine", help="pandas only: backtest refuses spark (README)."),
+        engine: str | None = typer.Option(None, "--engine", help=ENGINE_HELP),
     ) -> None:
         """Replay the monthly job from --from to --to (in a scratch store unless --in-place); report every month."""
         from salescast.frame_files import check_output_path
         from salescast.lifecycle.months import parse_month
         from salescast.lifecycle.sources import load_pipeline_config
 
-        check_engine(engine, "backtest", spark_supported=False)
+        engine = check_engine(engine, "backtest", spark_supported=True)
         settings = settings_with()
         configure_cli_logging(settings)
         if in_place and store:
@@ -257,7 +258,6 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             if out is not None:
                 check_output_path(out)
             pipeline = load_pipeline_config(config)
-            _note_pandas_engine(pipeline, "backtest")
         except user_errors() as error:
             fail(str(error))
         from salescast.lifecycle.backtest import BacktestError, run_backtest
@@ -285,6 +285,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
                     in_place=in_place,
                     store=store,
                     on_month=on_month,
+                    engine=engine,
                 )
         except BacktestError as error:
             if error.outcomes:
@@ -322,15 +323,6 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         console.print(f"MLflow UI for {store.uri} on http://{host}:{port} (Ctrl+C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             subprocess.run(store.ui_command(host, port), check=False)
-
-
-def _note_pandas_engine(pipeline, command: str) -> None:
-    """Say so when a pipeline set to ``engine: spark`` is trained or replayed on pandas (never silently)."""
-    if pipeline.engine == "spark":
-        console.print(
-            f"[yellow]engine: spark applies to `salescast forecast`; `salescast {command}` runs on the pandas "
-            "engine (README, Scaling out)[/yellow]"
-        )
 
 
 def _pipeline_store(config: Path | None, settings):

@@ -69,6 +69,7 @@ class JobPlan:
     first_month: pd.Timestamp
     fingerprint: str
     source_identity: SourceIdentity | None = None
+    engine: str = "pandas"  # where the month was planned, trained and scored
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,7 @@ def prepare(
     validate_monthly_sales(catalog.sales, source=data.description)
     months = catalog.months()
     complete = months if data.complete_months is None else sorted(set(months) & set(data.complete_months))
-    plan = plan_months(
-        complete,
-        test_month=test_month,
-        train_months=train_months,
-        window=window or config.window,
-        skip_missing=skip_missing,
-        incomplete=sorted(set(months) - set(complete)),
-    )
+    plan = plan_for(config, complete, test_month, train_months, window, skip_missing, set(months) - set(complete))
     catalog = catalog_until(catalog, plan.test_month)
     dates = catalog.sales["dates"]
     features = list(config.features) if config.features is not None else _default_features()
@@ -143,6 +137,18 @@ def prepare(
         source_identity=source_identity(config.source, settings, catalog.items()),
     )
     return job_plan, catalog
+
+
+def plan_for(config: PipelineConfig, complete, test_month, train_months, window, skip_missing, incomplete=()):
+    """The month plan of ``config`` on the ``complete`` months (either engine's :func:`plan_months` call)."""
+    return plan_months(
+        complete,
+        test_month=test_month,
+        train_months=train_months,
+        window=window or config.window,
+        skip_missing=skip_missing,
+        incomplete=sorted(incomplete),
+    )
 
 
 def _default_features() -> list[str]:
@@ -316,13 +322,17 @@ def evaluate_month(
 
     on_step("evaluating the champion on the same month")
     champion = _evaluate_champion(incumbent, catalog, plan, actual, scale)
-    champion_column = champion.predictions.rename(columns={"prediction": "champion"}) if champion.metrics else None
-    if champion_column is not None:
+    return judged(plan, forecaster, features, predictions, scored, metrics, baselines, champion, scale, plausibility)
+
+
+def judged(plan, forecaster, features, predictions, scored, metrics, baselines, champion, scale, plausibility):
+    """The month's :class:`MonthEvaluation`: the champion's column added to ``scored``, the promotion decided."""
+    if champion.metrics:
+        champion_column = champion.predictions.rename(columns={"prediction": "champion"})
         scored = scored.merge(champion_column, on=["dates", "item_id"], how="left")
     else:
         scored["champion"] = float("nan")
-    month = format_month(plan.test_month)
-    decision = _decide(metrics, baselines[GATE_BASELINE], champion, month, plausibility)
+    decision = _decide(metrics, baselines[GATE_BASELINE], champion, format_month(plan.test_month), plausibility)
     return MonthEvaluation(
         forecaster, features, predictions, scored, metrics, baselines, champion, decision, scale, plausibility
     )
@@ -351,6 +361,37 @@ def _decide(
     return decision
 
 
+@dataclass(frozen=True)
+class PandasMonth:
+    """A prepared month on the pandas engine: the catalog cut at the test month. The Spark engine's
+    :class:`~salescast.lifecycle.spark_month.SparkMonth` has the same three methods."""
+
+    catalog: Any
+
+    def evaluate(self, config, job_plan, incumbent, on_step: Step = _noop, **options) -> MonthEvaluation:
+        return evaluate_month(config, job_plan, self.catalog, incumbent, on_step, **options)
+
+    def calibrate(self, forecaster, train_months) -> None:
+        calibrate_intervals(forecaster, self.catalog, train_months)
+
+    def logged_catalog(self):
+        return self.catalog
+
+
+def prepare_month(config: PipelineConfig, settings: Settings, engine: str = "pandas", *, data=None, **plan):
+    """(JobPlan, the prepared month) on ``engine``: :func:`prepare` and a :class:`PandasMonth`, or Spark's.
+
+    ``data``: the source read once (:func:`load_source` on pandas, ``load_spark_source`` on Spark).
+    """
+    if engine == "spark":  # imported only when asked for: the pandas job never loads pyspark
+        from salescast.lifecycle.spark_month import prepare_spark
+
+        plan.pop("check_features", None)  # the Spark plan always computes a synthetic item's features
+        return prepare_spark(config, settings, data=data, **plan)
+    job_plan, catalog = prepare(config, settings, data=data, **plan)
+    return job_plan, PandasMonth(catalog)
+
+
 def run_training_job(
     config: PipelineConfig,
     settings: Settings,
@@ -361,13 +402,20 @@ def run_training_job(
     skip_missing: bool = False,
     dry_run: bool = False,
     on_step: Step = _noop,
-    data: SourceData | None = None,
+    data: Any = None,
+    engine: str | None = None,
 ) -> JobResult:
-    """Run the monthly job once (see the module docstring); ``on_step`` is told each step's name."""
+    """Run the monthly job once (see the module docstring); ``on_step`` is told each step's name.
+
+    ``engine`` (default: the pipeline's ``engine:``) is where the month is planned, trained and scored; the
+    decision, the MLflow run and the registered version are the same on both (``salescast.lifecycle.spark_month``
+    says what differs on Spark).
+    """
     on_step("validating data and planning months")
-    job_plan, catalog = prepare(
+    job_plan, month = prepare_month(
         config,
         settings,
+        engine or config.engine,
         test_month=test_month,
         train_months=train_months,
         window=window,
@@ -383,14 +431,14 @@ def run_training_job(
     registry = ModelRegistry(client, store.model_name)
     with store.job_lock():  # overlapping runs on one local store queue up instead of racing
         return _train_and_register(
-            config, job_plan, catalog, store, client, registry, on_step, settings.plausible_range_multiple
+            config, job_plan, month, store, client, registry, on_step, settings.plausible_range_multiple
         )
 
 
 def _train_and_register(
     config: PipelineConfig,
     job_plan: JobPlan,
-    catalog,
+    month,
     store: TrackingStore,
     client,
     registry: ModelRegistry,
@@ -409,13 +457,13 @@ def _train_and_register(
         check_same_source(champion_source, job_plan.source_identity, model=registry.name, version=str(current.version))
 
     incumbent = registry_incumbent(registry, current)
-    evaluation = evaluate_month(config, job_plan, catalog, incumbent, on_step, range_multiple=range_multiple)
+    evaluation = month.evaluate(config, job_plan, incumbent, on_step, range_multiple=range_multiple)
     metrics, baselines, decision = evaluation.metrics, evaluation.baselines, evaluation.decision
     champion_metrics = evaluation.champion.metrics
     plausibility = evaluation.plausibility
 
     on_step("calibrating prediction intervals")
-    calibrate_intervals(evaluation.forecaster, catalog, plan.train_months)
+    month.calibrate(evaluation.forecaster, plan.train_months)
 
     on_step("logging the run")
     analysis_frame = evaluation.features.merge(evaluation.predictions, on=["dates", "item_id"]).dropna(subset=["sales"])
@@ -426,7 +474,7 @@ def _train_and_register(
         config,
         job_plan,
         evaluation.forecaster,
-        catalog,
+        month.logged_catalog(),
         metrics | {"implausible_items": float(len(plausibility.items))},
         baselines,
         champion_metrics,

@@ -76,9 +76,14 @@ def check_plausibility(predictions: pd.DataFrame, history: pd.DataFrame, multipl
 
     Raises ``ValueError`` for a ``multiple`` that is not a positive finite number.
     """
+    return check_ranges(predictions, history_range(history), multiple)
+
+
+def check_ranges(predictions: pd.DataFrame, ranges: pd.DataFrame, multiple: float = 1.0) -> PlausibilityReport:
+    """:func:`check_plausibility` against per-item ranges already computed (:func:`history_range`'s frame, e.g.
+    one Spark group's items at a time)."""
     if not (isinstance(multiple, int | float) and np.isfinite(multiple) and multiple > 0):
         raise ValueError(f"the plausible range multiple must be a number > 0, got {multiple!r}")
-    ranges = history_range(history)
     frame = predictions[["dates", "item_id", "prediction"]].join(ranges, on="item_id")
     value = frame["prediction"].to_numpy(dtype=np.float64)
     low_history, high_history = frame["history_min"].to_numpy(), frame["history_max"].to_numpy()

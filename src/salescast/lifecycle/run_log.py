@@ -64,7 +64,13 @@ def log_training_run(
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         identity = job_plan.source_identity.tags() if job_plan.source_identity else {}
         mlflow.set_tags(
-            {"fingerprint": job_plan.fingerprint, "source": job_plan.source, "job": "monthly-training", **identity}
+            {
+                "fingerprint": job_plan.fingerprint,
+                "source": job_plan.source,
+                "job": "monthly-training",
+                "engine": job_plan.engine,
+                **identity,
+            }
         )
         mlflow.log_params(
             {

@@ -67,9 +67,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
             levels = parse_levels(intervals)
             pipeline = load_pipeline_config(config)
             if (engine or pipeline.engine) == "spark":
-                if levels:
-                    fail("--intervals: the Spark batch forecast writes point forecasts only; use --engine pandas")
-                _spark_forecast(settings, pipeline, horizon, out, model_version, first)
+                _spark_forecast(settings, pipeline, horizon, out, model_version, first, levels)
                 return
             check_output_path(out)
         except IntervalLevelError as error:
@@ -107,7 +105,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         )
 
 
-def _spark_forecast(settings, pipeline, horizon: int, out: Path, version: str | None, first) -> None:
+def _spark_forecast(settings, pipeline, horizon: int, out: Path, version: str | None, first, levels) -> None:
     """``forecast --engine spark``: the same rows, computed and written by Spark (a Parquet dataset by month)."""
     from salescast.forecast.spark.batch import spark_batch_forecast
     from salescast.serving.champion import NoChampionError
@@ -124,6 +122,7 @@ def _spark_forecast(settings, pipeline, horizon: int, out: Path, version: str | 
                 version=version,
                 from_month=first,
                 on_stage=lambda name: status.update(f"Spark: {name}"),
+                levels=tuple(levels),
             )
     except (*user_errors(), NoChampionError, NoDataError, ForecastRequestError) as error:
         fail(str(error))

@@ -215,7 +215,8 @@ class ForecastService:
         ]
 
     @staticmethod
-    def _check_calibrated(champion: Champion, levels: tuple[float, ...]) -> None:
+    def check_calibrated(champion: Champion, levels: tuple[float, ...]) -> None:
+        """Raise ForecastRequestError when intervals are asked of a champion without a calibration."""
         if levels and getattr(champion.forecaster, "calibration_", None) is None:
             raise ForecastRequestError(
                 f"champion {champion.name} v{champion.version} was trained without interval calibration (before "
@@ -239,7 +240,7 @@ class ForecastService:
         except MonthFormatError as error:
             raise ForecastRequestError(str(error)) from None
         champion, cache = self._state()
-        self._check_calibrated(champion, levels)
+        self.check_calibrated(champion, levels)
         item = self._item(cache, item_text)
         if month <= cache.first_month:
             raise ForecastRequestError(
@@ -320,7 +321,7 @@ class ForecastService:
                 "recursive forecasts compound their errors, so longer horizons are refused"
             )
         champion, cache = self._state()
-        self._check_calibrated(champion, levels)
+        self.check_calibrated(champion, levels)
         item = self._item(cache, item_text)
         first = shift_month(cache.last_month, 1)
         active = self._active_items(cache, first)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from salescast.forecast.spark.data import SparkCatalog, load_spark_catalog, read_source
-from salescast.forecast.spark.groups import FAILED, HORIZON_COLUMNS, HorizonJob, horizon_group
+from salescast.forecast.spark.groups import FAILED, HorizonJob, horizon_group
 from salescast.forecast.spark.pipeline import RowCountError, grouped, n_groups_for, session_conf
 from salescast.forecast.spark.session import spark_session
 
@@ -78,8 +78,12 @@ def spark_batch_forecast(
     from_month: pd.Timestamp | None = None,
     on_stage: Callable[[str], None] = lambda stage: None,
     spark=None,
+    levels: tuple[float, ...] = (),
 ) -> SparkBatchForecast:
-    """Write the batch forecast to ``out`` (a ``.parquet`` path or URI); raises as the pandas command does."""
+    """Write the batch forecast to ``out`` (a ``.parquet`` path or URI); raises as the pandas command does.
+
+    ``levels`` (percent) add the ``lo_``/``hi_`` columns of the champion's stored calibration after ``prediction``,
+    as ``salescast forecast --intervals`` does on pandas (a champion without one is refused the same way)."""
     from pyspark.sql import functions as F
 
     from salescast.lifecycle.months import format_month, shift_month
@@ -87,7 +91,7 @@ def spark_batch_forecast(
     from salescast.serving.batch import load_champion
     from salescast.serving.champion import ChampionSourceError
     from salescast.serving.data import NoDataError
-    from salescast.serving.forecasts import ForecastRequestError
+    from salescast.serving.forecasts import ForecastRequestError, ForecastService
 
     if not str(out).lower().endswith(".parquet"):
         raise SparkSourceError(
@@ -102,6 +106,7 @@ def spark_batch_forecast(
     started = time.perf_counter()
     on_stage("loading the model")
     champion = load_champion(settings, pipeline, version).champion
+    ForecastService.check_calibrated(champion, tuple(levels))
     extra = sorted(name for name, table in champion.context.items() if table is not None)
     if extra:
         raise SparkSourceError(
@@ -147,6 +152,7 @@ def spark_batch_forecast(
         catalog.id_type,
         str(champion.version),
         catalog.exogenous_columns,
+        tuple(levels),
     )
     logger.info(
         "spark: forecasting %d of %d items for %d months after %s with %s v%s, %d groups",
@@ -161,7 +167,8 @@ def spark_batch_forecast(
     on_stage(f"forecasting {horizon} months after {format_month(last)}")
     shipped = spark.sparkContext.broadcast(job)
     id_type = "long" if catalog.id_type == "long" else "string"
-    schema = f"item_id {id_type}, month string, prediction double, model_version string, status string"
+    kinds = {"item_id": id_type, "month": "string", "model_version": "string", "status": "string"}
+    schema = ", ".join(f"{column} {kinds.get(column, 'double')}" for column in job.columns())
     rows = grouped(catalog, groups, lambda s, e: horizon_group(s, e, shipped.value), schema).persist()
     written = rows.count()
     if written != active * horizon:
@@ -170,7 +177,7 @@ def spark_batch_forecast(
     if failed:
         logger.warning("spark: %d item(s) failed and got the fallback (status column of the output)", failed)
     on_stage("writing")
-    columns = [column for column in HORIZON_COLUMNS if column != "status"]
+    columns = [column for column in job.columns() if column != "status"]
     output = rows.select(*columns, "status") if failed else rows.select(*columns)
     output.repartition("month").write.mode("overwrite").partitionBy("month").parquet(str(out))
     rows.unpersist()

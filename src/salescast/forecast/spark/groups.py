@@ -160,9 +160,13 @@ class HorizonJob:
     id_type: str
     version: str
     exogenous_columns: tuple[str, ...] = ()
+    levels: tuple[float, ...] = ()  # interval levels (percent): lo_/hi_ columns from the champion's calibration
 
+    def columns(self) -> list[str]:
+        """The output's columns: the pandas batch forecast's (intervals after ``prediction``), then ``status``."""
+        from salescast.forecast.intervals import interval_columns
 
-HORIZON_COLUMNS = ["item_id", "month", "prediction", "model_version", "status"]
+        return ["item_id", "month", "prediction", *interval_columns(self.levels), "model_version", "status"]
 
 
 def _horizon_catalog(catalog: Catalog, job: HorizonJob) -> pd.DataFrame:
@@ -175,17 +179,12 @@ def _horizon_catalog(catalog: Catalog, job: HorizonJob) -> pd.DataFrame:
         recent &= sales["dates"] >= job.active_from
     items = sorted(sales.loc[recent, "item_id"].unique().tolist())
     if not items:
-        return pd.DataFrame(columns=HORIZON_COLUMNS)
-    path = recursive_forecast(job.forecaster, catalog, job.last_month, job.horizon, items)
-    return pd.DataFrame(
-        {
-            "item_id": path["item_id"].to_numpy(),
-            "month": [format_month(month) for month in path["dates"]],
-            "prediction": path["prediction"].to_numpy(dtype=np.float64),
-            "model_version": job.version,
-            "status": OK,
-        }
+        return pd.DataFrame(columns=job.columns())
+    path = recursive_forecast(job.forecaster, catalog, job.last_month, job.horizon, items, job.levels)
+    frame = path.drop(columns="dates").assign(
+        month=[format_month(month) for month in path["dates"]], model_version=job.version, status=OK
     )
+    return frame[job.columns()]
 
 
 def horizon_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: HorizonJob) -> pd.DataFrame:
@@ -201,18 +200,19 @@ def horizon_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: Hori
         catalog,
         lambda part: _horizon_catalog(part, job),
         lambda part, reason: _horizon_fallback(part, job, reason),
-        HORIZON_COLUMNS,
+        job.columns(),
     )
 
 
 def _horizon_fallback(catalog: Catalog, job: HorizonJob, reason: str) -> pd.DataFrame:
-    """Every step of an item that failed: its last known sales (the pipeline's fallback), if it is active."""
+    """Every step of an item that failed: its last known sales (the pipeline's fallback), if it is active; no
+    interval (NaN bounds: ``status`` says why)."""
     from salescast.lifecycle.months import format_month, shift_month
 
     sales = catalog.sales.sort_values("dates")
     if job.active_from is not None and not (sales["dates"] >= job.active_from).any():
-        return pd.DataFrame(columns=HORIZON_COLUMNS)
-    return pd.DataFrame(
+        return pd.DataFrame(columns=job.columns())
+    frame = pd.DataFrame(
         {
             "item_id": [sales["item_id"].iloc[0]] * job.horizon,
             "month": [format_month(shift_month(job.last_month, step)) for step in range(1, job.horizon + 1)],
@@ -221,6 +221,7 @@ def _horizon_fallback(catalog: Catalog, job: HorizonJob, reason: str) -> pd.Data
             "status": reason,
         }
     )
+    return frame.reindex(columns=job.columns())
 
 
 def _one_item(catalog: Catalog, item) -> Catalog:

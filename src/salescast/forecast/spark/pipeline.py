@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 ITEMS_PER_GROUP_KEY = "spark.salescast.items_per_group"
 DEFAULT_ITEMS_PER_GROUP = 2000
+AUTO_ON_SPARK = (
+    "model Auto weighs its candidates with scores pooled over every item; engine: spark runs the per-item "
+    "families, the baselines and the pooled models. Use engine: pandas for Auto"
+)
 PREDICTION_FIELDS = "dates timestamp_ntz, item_id {id}, prediction double, status string"
 
 
@@ -81,7 +85,7 @@ def _spark_type(id_type: str) -> str:
     return "long" if id_type == "long" else "string"
 
 
-def _probe_columns(job: GroupJob) -> list[str]:
+def probe_columns(job: GroupJob) -> list[str]:
     """The pooled model's X columns, from one synthetic item (the columns depend on the config only)."""
     sales = pd.DataFrame({"dates": [job.first_month], "item_id": [0 if job.id_type == "long" else "0"], "sales": [1.0]})
     exogenous = None
@@ -90,10 +94,10 @@ def _probe_columns(job: GroupJob) -> list[str]:
     return [column for column in training_rows(sales, exogenous, job, [job.first_month]).columns][3:]
 
 
-def _fit_pooled(spark, catalog: SparkCatalog, job: GroupJob, n_groups: int) -> dict:
+def fit_pooled(spark, catalog: SparkCatalog, job: GroupJob, n_groups: int) -> dict:
     """The driver's fitted pooled forecasters, keyed as :attr:`GroupJob.fitted`."""
     months = list(job.train) if job.refit == "once" else sorted({*job.train, *job.test[:-1]})
-    columns = _probe_columns(job)
+    columns = probe_columns(job)
     schema = ", ".join(
         [f"dates timestamp_ntz, item_id {_spark_type(job.id_type)}, y double", *[f"`{c}` double" for c in columns]]
     )
@@ -125,10 +129,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
     started = time.perf_counter()
     forecaster = forecaster_from_config(checked)
     if forecaster.kind == "auto":
-        raise ConfigError(
-            "model Auto weighs its candidates with scores pooled over every item; engine: spark runs the per-item "
-            "families, the baselines and the pooled models. Use engine: pandas for Auto"
-        )
+        raise ConfigError(AUTO_ON_SPARK)
     spark = spark or spark_session(session_conf(checked.spark))
     catalog = load_spark_catalog(spark, checked.data, base_dir)
     from pyspark.sql import functions as F
@@ -152,7 +153,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
         forecaster, months[0], tuple(train), tuple(test), checked.refit, catalog.id_type, catalog.exogenous_columns
     )
     if forecaster.kind == "pooled":
-        job = GroupJob(**{**job.__dict__, "fitted": _fit_pooled(spark, catalog, job, n_groups)})
+        job = GroupJob(**{**job.__dict__, "fitted": fit_pooled(spark, catalog, job, n_groups)})
     shipped = spark.sparkContext.broadcast(job)
     schema = PREDICTION_FIELDS.format(id=_spark_type(catalog.id_type))
     predictions = grouped(catalog, n_groups, lambda s, e: predict_group(s, e, shipped.value), schema).persist()

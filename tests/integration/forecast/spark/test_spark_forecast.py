@@ -58,15 +58,28 @@ def test_spark_writes_the_pandas_batch_forecast_partitioned_by_month(spark, tmp_
     assert CliRunner().invoke(app, args, env=env).exit_code == 0
     assert len(pd.read_parquet(out)) == 24
 
+    # With intervals: the pandas batch forecast's bounds, from the champion's stored calibration.
+    expected = batch_forecast(mlflow_settings, pipeline, 4, levels=(80.0, 95.0)).frame
+    result = CliRunner().invoke(app, [*args, "--intervals", "80,95"], env=env)
+    assert result.exit_code == 0, result.output
+    written = pd.read_parquet(out)
+    written["month"] = written["month"].astype(str)
+    assert list(written.columns) == [
+        "item_id",
+        "prediction",
+        "lo_80",
+        "hi_80",
+        "lo_95",
+        "hi_95",
+        "model_version",
+        "month",
+    ]
+    written = written[list(expected.columns)].sort_values(["item_id", "month"], ignore_index=True)
+    for column in ("prediction", "lo_80", "hi_80", "lo_95", "hi_95"):
+        assert written[column].tolist() == pytest.approx(expected[column].tolist(), rel=1e-9)
+    assert (written["lo_95"] <= written["lo_80"]).all() and (written["hi_80"] <= written["hi_95"]).all()
 
-def test_commands_without_a_spark_path_refuse_it(tmp_path):
-    runner = CliRunner()
-    for args in (
-        ["train", "--engine", "spark"],
-        ["backtest", "--from", "2022-01", "--to", "2022-02", "--engine", "spark"],
-    ):
-        result = runner.invoke(app, args)
-        assert result.exit_code == 1
-        assert "runs on the pandas engine only" in " ".join(result.output.split())
-    result = runner.invoke(app, ["train", "--engine", "dask"])
+
+def test_an_unknown_engine_is_refused(tmp_path):
+    result = CliRunner().invoke(app, ["train", "--engine", "dask"])
     assert result.exit_code == 1 and "--engine must be one of" in result.output
