@@ -152,7 +152,7 @@ def check_engine(engine: str | None, command: str, spark_supported: bool) -> str
         fail(f"--engine must be one of {list(ENGINES)}, got {engine!r}")
     if engine == "spark" and not spark_supported:
         fail(
-            f"`salescast {command}` runs on the pandas engine only; --engine spark works for `salescast predict` "
-            "and `salescast forecast` (README, Scaling out)"
+            f"`salescast {command}` runs on the pandas engine only; --engine spark works for `salescast predict`, "
+            "`salescast evaluate` and `salescast forecast` (README, Scaling out)"
         )
     return engine

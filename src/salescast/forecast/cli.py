@@ -70,7 +70,9 @@ def predict(
 def evaluate(
     config: Path = typer.Option(..., "--config", exists=True, dir_okay=False, help="YAML: data and start_test."),
     json_out: Path | None = typer.Option(None, "--json", dir_okay=False, help="Also save the table as JSON."),
-    engine: str | None = typer.Option(None, "--engine", help="pandas only: evaluate refuses spark."),
+    engine: str | None = typer.Option(
+        None, "--engine", help="pandas or spark; overrides the config's engine (spark: no intervals, no +marketing…)."
+    ),
     intervals: str | None = typer.Option(
         None,
         "--intervals",
@@ -86,15 +88,29 @@ def evaluate(
     from salescast.forecast.evaluate import reference_table
     from salescast.forecast.intervals import IntervalLevelError, parse_levels
 
-    check_engine(engine, "evaluate", spark_supported=False)
     settings = _read_config(config)
-    if settings.get("engine", "pandas") == "spark":
-        fail("`salescast evaluate` runs on the pandas engine only; remove engine: spark from the config to evaluate")
+    if check_engine(engine, "evaluate", spark_supported=True):
+        settings["engine"] = engine
+    on_spark = settings.get("engine", "pandas") == "spark"
     if intervals is not None:
+        if on_spark:
+            fail(
+                "--intervals: intervals are computed on the pandas engine only for now; "
+                "drop --intervals or evaluate with --engine pandas"
+            )
         try:
             settings["intervals"] = list(parse_levels(intervals))
         except IntervalLevelError as error:
             fail(f"--intervals: {error}")
+    if on_spark and isinstance(settings.get("data"), dict):
+        from salescast.forecast.spark.evaluate import spark_left_out
+
+        left_out = spark_left_out(settings["data"])
+        if left_out:
+            console.print(
+                f"[yellow]engine spark reads sales and exogenous only: the feature sets {', '.join(left_out)} "
+                "are left out (evaluate with --engine pandas for them)[/yellow]"
+            )
     try:
         with console.status("Evaluating…") as status:
             rows = reference_table(settings, base_dir=config.parent, progress=lambda step: status.update(step))

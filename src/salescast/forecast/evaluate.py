@@ -46,6 +46,31 @@ def feature_sets(sources: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...]]
     return sets
 
 
+def reference_runs(models: tuple[str, ...], sources: Mapping[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(model, feature-set label, features) of each table row: the baselines on their own lag (no features),
+    then every model × :func:`feature_sets` of ``sources``."""
+    runs: list[tuple[str, str, tuple[str, ...]]] = [(name, "own lag", ()) for name in BASELINES]
+    return runs + [(model, label, features) for model in models for label, features in feature_sets(sources)]
+
+
+def truth_folder(sales: Any, base: Path) -> Path | None:
+    """The folder of the sales file when it holds the generator's truth (the oracle row), else None."""
+    if not isinstance(sales, str | Path) or "://" in str(sales):
+        return None
+    path = Path(sales)
+    folder = (path if path.is_absolute() else base / path).parent
+    return folder if has_truth(folder) else None
+
+
+def score_row(model: str, label: str, scored: pd.DataFrame, scale: pd.Series, levels=()) -> dict[str, Any]:
+    """A table row: ``scored`` (item_id, sales, prediction, bounds) of every test row, NaN where a model gave none,
+    scored by :func:`forecast_metrics` (and :func:`interval_scores` for ``levels``) with the items' ``scale``."""
+    if scored["prediction"].isna().any():
+        raise ValueError(f"{model} left {int(scored['prediction'].isna().sum())} test rows without a prediction")
+    row = {"model": model, "features": label, "n": len(scored)}
+    return row | forecast_metrics(scored, scale) | (interval_scores(scored, scale, levels) if levels else {})
+
+
 def reference_table(
     config: Mapping[str, Any],
     base_dir: Path | None = None,
@@ -55,8 +80,13 @@ def reference_table(
     """Rows of {model, features, n, r2, rmse, mae, mape, mase, smape, mase_items}; baselines first, the oracle last
     when truth exists. ``mase_items`` counts the items with a usable seasonal-naive scale (the others are left out
     of the mean MASE). With ``intervals`` in the config, model rows add ``interval_method`` and per level
-    ``coverage_<l>``, ``msis_<l>``, ``pinball_<l>`` (module docstring)."""
+    ``coverage_<l>``, ``msis_<l>``, ``pinball_<l>`` (module docstring). ``engine: spark`` computes the table with
+    :func:`salescast.forecast.spark.evaluate.spark_reference_table`."""
     checked = parse_config(config)
+    if checked.engine == "spark":  # imported only when asked for: the pandas engine never loads pyspark
+        from salescast.forecast.spark.evaluate import spark_reference_table
+
+        return spark_reference_table(checked, base_dir, models, progress)
     base = Path.cwd() if base_dir is None else Path(base_dir)
     catalog = load_catalog(checked.data, base_dir=base)
     train, test = split_months(catalog, checked.start_test)
@@ -65,15 +95,10 @@ def reference_table(
 
     def score(model: str, label: str, predictions: pd.DataFrame, levels=()) -> dict[str, Any]:
         merged = actual.merge(predictions, on=["dates", "item_id"], how="left", validate="one_to_one")
-        if merged["prediction"].isna().any():
-            raise ValueError(f"{model} left {int(merged['prediction'].isna().sum())} test rows without a prediction")
-        row = {"model": model, "features": label, "n": len(merged)}
-        return row | forecast_metrics(merged, scale) | (interval_scores(merged, scale, levels) if levels else {})
+        return score_row(model, label, merged, scale, levels)
 
-    runs: list[tuple[str, str, tuple[str, ...]]] = [(name, "own lag", DEFAULT_FEATURES) for name in BASELINES]
-    runs += [(model, label, features) for model in models for label, features in feature_sets(checked.data)]
     rows = []
-    for model, label, features in runs:
+    for model, label, features in reference_runs(models, checked.data):
         if progress:
             progress(f"{model} {label}")
         forecaster = Forecaster(model, features if model not in BASELINES else ())
@@ -81,8 +106,7 @@ def reference_table(
         predictions = backtest_predictions(forecaster, catalog, train, test, "once", checked.intervals, method)
         row = score(model, label, predictions, checked.intervals)
         rows.append(row | {"interval_method": method} if checked.intervals else row)
-    sales_path = Path(checked.data["sales"])
-    folder = (sales_path if sales_path.is_absolute() else base / sales_path).parent
-    if has_truth(folder):
+    folder = truth_folder(checked.data["sales"], base)
+    if folder is not None:
         rows.append(score("Oracle", "true equations", oracle_predictions(folder, test)))
     return rows

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -124,12 +125,21 @@ def fit_pooled(spark, catalog: SparkCatalog, job: GroupJob, n_groups: int) -> di
     return fitted
 
 
-def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spark=None):
-    """The predictions as a persisted Spark DataFrame (dates, item_id, prediction, status) and a run summary."""
+@dataclass(frozen=True)
+class SparkSales:
+    """The validated Spark tables of a job and what every model run on them needs: the sorted months of sales,
+    the item count, the groups, and the number of sales rows from ``start_test`` on (the predictions expected)."""
+
+    catalog: SparkCatalog
+    months: list[pd.Timestamp]
+    items: int
+    expected: int
+    groups: int
+
+
+def load_spark_sales(checked: ForecastConfig, base_dir: Path | None = None, spark=None) -> SparkSales:
+    """Read and validate the config's sources once (:func:`load_spark_catalog`), count items, months, test rows."""
     started = time.perf_counter()
-    forecaster = forecaster_from_config(checked)
-    if forecaster.kind == "auto":
-        raise ConfigError(AUTO_ON_SPARK)
     spark = spark or spark_session(session_conf(checked.spark))
     catalog = load_spark_catalog(spark, checked.data, base_dir)
     from pyspark.sql import functions as F
@@ -139,7 +149,7 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
     ).first()
     n_items, expected = int(summary[0]), int(summary[1] or 0)
     months = sorted(pd.Timestamp(row[0]) for row in catalog.sales.select("dates").distinct().collect())
-    train, test = split_month_list(months, checked.start_test)
+    _, test = split_month_list(months, checked.start_test)
     n_groups = n_groups_for(spark, n_items, checked.spark)
     logger.info(
         "spark: %d items, %d months (%d to test), %d groups; read and validated in %.1f s",
@@ -149,6 +159,32 @@ def spark_predictions(checked: ForecastConfig, base_dir: Path | None = None, spa
         n_groups,
         time.perf_counter() - started,
     )
+    return SparkSales(catalog, months, n_items, expected, n_groups)
+
+
+def spark_predictions(
+    checked: ForecastConfig, base_dir: Path | None = None, spark=None, loaded: SparkSales | None = None
+):
+    """The predictions as a persisted Spark DataFrame (dates, item_id, prediction, status) and a run summary.
+
+    ``loaded`` is the sources already read by :func:`load_spark_sales` (several models on one read); without it
+    they are read here."""
+    started = time.perf_counter()
+    forecaster = forecaster_from_config(checked)
+    if forecaster.kind == "auto":
+        raise ConfigError(AUTO_ON_SPARK)
+    spark = spark or spark_session(session_conf(checked.spark))
+    loaded = loaded or load_spark_sales(checked, base_dir, spark)
+    from pyspark.sql import functions as F
+
+    catalog, months, n_items, expected, n_groups = (
+        loaded.catalog,
+        loaded.months,
+        loaded.items,
+        loaded.expected,
+        loaded.groups,
+    )
+    train, test = split_month_list(months, checked.start_test)
     job = GroupJob(
         forecaster, months[0], tuple(train), tuple(test), checked.refit, catalog.id_type, catalog.exogenous_columns
     )
