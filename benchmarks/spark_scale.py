@@ -206,12 +206,17 @@ def skip_reason(model: str, engine: str, items: int) -> str | None:
     )
 
 
-def _child(spec: dict) -> dict:
-    command = [sys.executable, __file__, "--one", json.dumps(spec)]
+def run_child(script: str, spec: dict) -> dict:
+    """``script --one SPEC`` in a fresh process (its peak memory is its own); the JSON line it prints last."""
+    command = [sys.executable, script, "--one", json.dumps(spec)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"run {spec} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(spec: dict) -> dict:
+    result = run_child(__file__, spec)
     print(
         f"{result['model']:>14} {result['items']:>7} items  {result['engine']:>20} {result.get('master') or '':>9}  "
         f"{result['seconds']:>7.1f} s  {result['items_per_s']:>8.1f} items/s  driver {result['driver_peak_mb']:.0f} MB"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from spark_scale import FIRST_MONTH, MONTHS, MemorySampler, generate
+from spark_scale import FIRST_MONTH, MONTHS, MemorySampler, generate, run_child
 
 RESULTS = Path(__file__).parent / "results" / "spark_training.json"
 
@@ -65,11 +64,7 @@ def run_one(spec: dict) -> dict:
 
 
 def _child(spec: dict) -> dict:
-    command = [sys.executable, __file__, "--one", json.dumps(spec)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"run {spec} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_child(__file__, spec)
     print(
         f"{result['model']:>10} {result['items']:>7} items  {result['engine']:>6} {result.get('master') or '':>9}  "
         f"{result['seconds']:>7.1f} s  {result['items_per_s']:>8.1f} items/s  driver {result['driver_peak_mb']:.0f} MB"

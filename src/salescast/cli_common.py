@@ -144,15 +144,10 @@ ENGINES = ("pandas", "spark")
 ENGINE_HELP = "pandas (default) or spark (SALESCAST_SPARK_MASTER, the config's spark: section); overrides engine:."
 
 
-def check_engine(engine: str | None, command: str, spark_supported: bool) -> str | None:
-    """The ``--engine`` value checked; a command that does not run on Spark refuses ``spark`` instead of ignoring it."""
+def check_engine(engine: str | None) -> str | None:
+    """The ``--engine`` value checked (None: the config's ``engine:``)."""
     if engine is None:
         return None
     if engine not in ENGINES:
         fail(f"--engine must be one of {list(ENGINES)}, got {engine!r}")
-    if engine == "spark" and not spark_supported:
-        fail(
-            f"`salescast {command}` runs on the pandas engine only; --engine spark works for `salescast predict`, "
-            "`salescast evaluate` and `salescast forecast` (README, Scaling out)"
-        )
     return engine

@@ -52,7 +52,7 @@ def predict(
     from salescast.forecast.pipeline import make_predictions
 
     settings = _read_config(config)
-    if check_engine(engine, "predict", spark_supported=True):
+    if check_engine(engine):
         settings["engine"] = engine
     try:
         with console.status("Forecasting…"):
@@ -89,7 +89,7 @@ def evaluate(
     from salescast.forecast.intervals import IntervalLevelError, parse_levels
 
     settings = _read_config(config)
-    if check_engine(engine, "evaluate", spark_supported=True):
+    if check_engine(engine):
         settings["engine"] = engine
     on_spark = settings.get("engine", "pandas") == "spark"
     if intervals is not None:

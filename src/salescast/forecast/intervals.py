@@ -222,13 +222,17 @@ def calibration_residuals(
     later = errors.horizon[errors.horizon["step"] >= 2].assign(fit_end=fit_end)
     residuals = pd.concat([one_step[columns], later[columns]], ignore_index=True)
     residuals["step"] = residuals["step"].astype(np.int64)
-    description = {
+    return residuals, describe_window(window)
+
+
+def describe_window(window) -> dict[str, Any]:
+    """What a calibration records of its validation window (first and last month, origins, horizon)."""
+    return {
         "first_month": window.months[0].strftime("%Y-%m"),
         "last_month": window.months[-1].strftime("%Y-%m"),
         "origins": len(window.origins),
         "horizon": window.horizon,
     }
-    return residuals, description
 
 
 def calibrate(

@@ -146,7 +146,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         from salescast.lifecycle.months import MonthFormatError, parse_month, parse_months
         from salescast.lifecycle.sources import load_pipeline_config
 
-        engine = check_engine(engine, "train", spark_supported=True)
+        engine = check_engine(engine)
         settings = settings_with()
         configure_cli_logging(settings)
         try:
@@ -248,7 +248,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
         from salescast.lifecycle.months import parse_month
         from salescast.lifecycle.sources import load_pipeline_config
 
-        engine = check_engine(engine, "backtest", spark_supported=True)
+        engine = check_engine(engine)
         settings = settings_with()
         configure_cli_logging(settings)
         if in_place and store:

@@ -259,10 +259,49 @@ class SparkMonth:
         return rows
 
     def calibrate(self, forecaster, train_months) -> None:
-        logger.info(
-            "spark: %s registered without an interval calibration (intervals run on the pandas engine)",
-            forecaster.model,
+        """The pandas job's conformal calibration for the per-item families and the baselines, computed per group
+        (each item's residuals are its own); a pooled model (refit on every item at each origin) registers
+        without one."""
+        if forecaster.kind == "pooled":
+            logger.warning(
+                "spark: %s registered without an interval calibration (a pooled model's calibration refits it on "
+                "every item at each origin: train on pandas for intervals)",
+                forecaster.model,
+            )
+            return
+        from salescast.forecast.intervals import HORIZON, ORIGIN_STEP, VALIDATION_MONTHS, describe_window
+        from salescast.forecast.spark.month import CalibrationJob, assemble_calibration, calibration_group
+        from salescast.forecast.spark.pipeline import grouped, n_groups_for
+        from salescast.forecast.validation import validation_window
+
+        last = max(train_months)
+        months = sorted(pd.Timestamp(row[0]) for row in self.catalog.sales.select("dates").distinct().collect())
+        history = tuple(month for month in months if month <= last)
+        window = validation_window(list(history), VALIDATION_MONTHS, HORIZON, ORIGIN_STEP)
+        if window is None:
+            logger.warning("spark: %s: history too short for an interval calibration", forecaster.model)
+            return
+        job = CalibrationJob(
+            forecaster, history, self.first_month, self.catalog.id_type, self.catalog.exogenous_columns
         )
+        id_type = "long" if job.id_type == "long" else "string"
+        schema = (
+            f"item_id {id_type}, dates timestamp_ntz, step long, fit_end timestamp_ntz, scaled_error double, "
+            "scale double"
+        )
+        spark = _spark_of(self.catalog.sales)
+        shipped = spark.sparkContext.broadcast(job)
+        frame = grouped(
+            self.catalog,
+            n_groups_for(spark, self.items, {}),
+            lambda s, e: calibration_group(s, e, shipped.value),
+            schema,
+        )
+        rows = frame.toPandas()
+        for column in ("dates", "fit_end"):
+            rows[column] = pd.to_datetime(rows[column]).astype("datetime64[ns]")
+        forecaster.calibration_ = assemble_calibration(rows, describe_window(window))
+        logger.info("spark: %s calibrated on %d residuals", forecaster.model, int((rows["step"] > 0).sum()))
 
     def logged_catalog(self):
         """The first two items' history as a pandas catalog: the input example logged with the model."""

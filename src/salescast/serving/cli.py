@@ -61,7 +61,7 @@ def register(app: typer.Typer, generate_app: typer.Typer) -> None:
 
         settings = settings_with()
         configure_cli_logging(settings)
-        check_engine(engine, "forecast", spark_supported=True)
+        check_engine(engine)
         try:
             first = parse_month(from_month) if from_month else None
             levels = parse_levels(intervals)

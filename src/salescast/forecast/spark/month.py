@@ -164,3 +164,45 @@ def assemble_local(candidate: Forecaster, train, rows: pd.DataFrame) -> Forecast
     forecaster.feature_columns_ = []
     forecaster.n_training_rows_ = int(rows["training_rows"].sum())
     return forecaster
+
+
+RESIDUAL_COLUMNS = ["item_id", "dates", "step", "fit_end", "scaled_error", "scale"]
+SCALE_STEP = 0  # a row of step 0 carries its item's scale, not a residual (residuals have steps from 1)
+
+
+@dataclass(frozen=True)
+class CalibrationJob:
+    """The conformal calibration of a per-item forecaster (its items' residuals are independent of the others')
+    on the whole catalog's ``history`` months."""
+
+    forecaster: Forecaster
+    history: tuple[pd.Timestamp, ...]
+    first_month: pd.Timestamp
+    id_type: str
+    exogenous_columns: tuple[str, ...] = ()
+
+
+def calibration_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: CalibrationJob) -> pd.DataFrame:
+    """The group's rolling-origin residuals (:func:`salescast.forecast.intervals.calibrate`), then one row of
+    step :data:`SCALE_STEP` per item with its scale; columns :data:`RESIDUAL_COLUMNS`."""
+    from salescast.forecast.intervals import calibrate
+
+    calibration = calibrate(job.forecaster.fresh, group_catalog(sales, exogenous, job), list(job.history))
+    residuals = calibration.residuals.assign(scale=np.nan)
+    scales = pd.DataFrame(
+        {"item_id": calibration.scales.index, "step": SCALE_STEP, "scale": calibration.scales.to_numpy()}
+    )
+    frame = pd.concat([residuals, scales], ignore_index=True)
+    frame["dates"] = pd.to_datetime(frame["dates"])
+    frame["fit_end"] = pd.to_datetime(frame["fit_end"])
+    return frame[RESIDUAL_COLUMNS]
+
+
+def assemble_calibration(rows: pd.DataFrame, window: dict):
+    """The :class:`~salescast.forecast.intervals.Calibration` of the whole catalog from every group's rows."""
+    from salescast.forecast.intervals import Calibration
+
+    scales = rows[rows["step"] == SCALE_STEP].set_index("item_id")["scale"]
+    residuals = rows[rows["step"] != SCALE_STEP].drop(columns="scale").reset_index(drop=True)
+    residuals["step"] = residuals["step"].astype(np.int64)
+    return Calibration("conformal", "once", residuals[RESIDUAL_COLUMNS[1:-1]], scales.rename_axis(None), window)
