@@ -103,7 +103,7 @@ class PipelineConfig:
     name: str = DEFAULT_MODEL_NAME
     target_transforms: list[Any] | None = None
     refit: str = "monthly"  # the job's own rolling origin; "once" only changes what a scratch backtest does
-    engine: str = "pandas"  # pandas | spark: where the batch forecast runs (`salescast forecast`)
+    engine: str = "pandas"  # pandas | spark: where train, backtest, forecast and monitor run (--engine overrides)
     spark: dict[str, Any] = field(default_factory=dict)  # Spark configuration of engine: spark
 
     def as_params(self) -> dict[str, Any]:
