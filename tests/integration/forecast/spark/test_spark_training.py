@@ -16,6 +16,7 @@ from salescast.forecast.catalog import catalog_from_frames
 from salescast.lifecycle.job import run_training_job
 from salescast.lifecycle.months import parse_month
 from salescast.lifecycle.sources import load_pipeline_config
+from salescast.serving.batch import batch_forecast
 from salescast.settings import Settings
 
 __all__ = ["empty_mlflow_db", "mlflow_settings"]
@@ -115,6 +116,9 @@ def test_train_and_backtest_commands_run_on_spark(spark, tmp_path, mlflow_settin
         [store_client(mlflow_settings).get_experiment_by_name(mlflow_settings.mlflow_experiment).experiment_id]
     )[0]
     assert run.data.tags["engine"] == "spark"
+    # The API's path serves the Spark-trained champion unchanged: GET /forecast?horizon=2 for every item.
+    served = batch_forecast(mlflow_settings, load_pipeline_config(pipeline), 2).frame
+    assert len(served) == 10 and set(served["model_version"]) == {"1"} and (served["prediction"] > 0).all()
 
     summaries = {}
     for engine in ("pandas", "spark"):
