@@ -112,7 +112,7 @@ def open_monitor(settings: Settings, config: PipelineConfig):
         try:
             return SparkMonitor(settings, config)
         except SparkSourceError as error:
-            logger.warning("engine spark: %s. Monitoring on pandas", error)
+            logger.warning("monitoring on pandas instead of Spark: %s", error)
     return PandasMonitor(settings, config)
 
 

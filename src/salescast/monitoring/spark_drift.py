@@ -219,8 +219,8 @@ class SparkMonitor:
         extra = sorted(name for name, table in champion.context.items() if table is not None)
         if extra:
             logger.warning(
-                "engine spark: the champion was trained with the %s tables, which the Spark engine does not read. "
-                "Monitoring on pandas",
+                "monitoring on pandas instead of Spark: the champion was trained with the %s tables, which the "
+                "Spark engine does not read",
                 extra,
             )
             return PandasMonitor(self.settings, self.config).statistics(job)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from scipy.stats import ks_2samp
-from tests.lifecycle_support import empty_mlflow_db, mlflow_settings, write_pipeline
+from tests.lifecycle_support import empty_mlflow_db, fill_database, mlflow_settings, write_pipeline
 from tests.monitoring_support import monthly_sales_frame
 from typer.testing import CliRunner
 
@@ -114,3 +114,20 @@ def test_the_order_statistics_give_numpy_quantile_edges_and_the_gap_gives_ks_2sa
         expected = ks_2samp(values, current)
         assert ks_test_at_gap(*below, rows, 60) == (expected.statistic, expected.pvalue)
         assert population_stability_index(values, current, 10) > 0
+
+
+def test_a_database_pipeline_with_engine_spark_is_monitored_on_pandas_and_says_so(tmp_path):
+    database = f"sqlite:///{tmp_path / 'sales.db'}"
+    fill_database(database)
+    write_pipeline(tmp_path / "pipeline.yaml", {"kind": "database", "database_url": database}, engine="spark")
+    env = {
+        "SALESCAST_MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}",
+        "SALESCAST_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    result = CliRunner().invoke(app, ["monitor", "--config", str(tmp_path / "pipeline.yaml")], env=env)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # the command's warnings are logged to its stderr
+    assert "Nothing to monitor: no champion" in output
+    assert "monitoring on pandas instead of Spark: engine spark reads sales files" in output
+    report = json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text())
+    assert report["month"] == "2022-12" and report["drifted"] is False
