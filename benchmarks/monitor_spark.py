@@ -151,7 +151,10 @@ def main() -> None:
         result["comparison"] = compare(reports["pandas"], reports["spark"])
     print(json.dumps(result, indent=2))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    runs = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
+    key = ("items", "master", "spark_conf")
+    runs = [run for run in runs if any(run.get(name) != result[name] for name in key)] + [result]
+    RESULTS.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
