@@ -131,3 +131,22 @@ def test_a_database_pipeline_with_engine_spark_is_monitored_on_pandas_and_says_s
     assert "monitoring on pandas instead of Spark: engine spark reads sales files" in output
     report = json.loads((tmp_path / "reports" / "monitoring" / "latest.json").read_text())
     assert report["month"] == "2022-12" and report["drifted"] is False
+
+
+def test_weekly_files_with_engine_spark_are_monitored_on_pandas_and_say_so(spark, tmp_path):
+    sales = tmp_path / "data" / "weekly.csv"
+    sales.parent.mkdir()
+    weeks = [year * 100 + week for year in (2021, 2022) for week in range(1, 53)]
+    sales.write_text(
+        "year_week,item_id,sales\n" + "".join(f"{week},{item},{10 + item}\n" for week in weeks for item in (1, 2))
+    )
+    write_pipeline(tmp_path / "pipeline.yaml", {"kind": "csv", "data": {"sales": "data/weekly.csv"}}, engine="spark")
+    env = {
+        "SALESCAST_MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}",
+        "SALESCAST_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    result = CliRunner().invoke(app, ["monitor", "--config", str(tmp_path / "pipeline.yaml")], env=env)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "monitoring on pandas instead of Spark: engine spark reads monthly sales" in output
+    assert "Nothing to monitor: no champion" in output
