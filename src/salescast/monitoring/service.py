@@ -9,7 +9,8 @@ month; the promotion rule still decides whether the new version becomes the cham
 **Engines.** With ``engine: spark`` in the pipeline and a files source, the statistics are computed by Spark
 (:mod:`salescast.monitoring.spark_drift`: the rows in groups of items, the distributions and errors as
 aggregations); the report is the same. A source the Spark engine does not read (the ingestion database, weekly
-files, the marketing/price/stock tables) is monitored on pandas, and the log says so.
+files, the marketing/price/stock tables), or a champion trained with such tables, is monitored on pandas, and
+the log says so: monitoring must keep working whatever the engine setting.
 """
 
 from __future__ import annotations
