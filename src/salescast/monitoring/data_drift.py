@@ -38,16 +38,13 @@ def drift_frame(forecaster, catalog, reference_months: Sequence[pd.Timestamp], m
     return frame, features, set(design.sales_unit_columns) | {TARGET, PREDICTION}
 
 
-def data_drift(
-    forecaster,
-    catalog,
-    reference_months: Sequence[pd.Timestamp],
-    month: pd.Timestamp,
-    thresholds: DriftThresholds = DriftThresholds(),
-) -> tuple[list[DriftResult], pd.DataFrame, pd.DataFrame]:
-    """One :class:`DriftResult` per feature column, then the target and the prediction; plus the scaled samples.
+def drift_samples(
+    forecaster, catalog, reference_months: Sequence[pd.Timestamp], month: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(reference, current, feature columns): the compared rows, sales-unit columns divided by the item's level.
 
-    The returned reference and current frames hold the compared (scaled) values, for the charts.
+    Each sample has ``dates``, ``item_id``, the feature columns, ``sales`` and ``prediction``. Every value of an
+    item depends only on that item's rows, so a subset of items (a Spark group) gives those items' rows.
     """
     frame, features, sales_units = drift_frame(forecaster, catalog, reference_months, month)
     reference = frame[frame["dates"].isin(list(reference_months))]
@@ -64,10 +61,28 @@ def data_drift(
                 out[column] = sample[column].to_numpy(dtype=np.float64) / divisor
         return out
 
-    reference, current = scaled(reference), scaled(current)
-    kinds = {**dict.fromkeys(features, "feature"), TARGET: "target", PREDICTION: "prediction"}
+    return scaled(reference), scaled(current), features
+
+
+def drift_kinds(features: Sequence[str]) -> dict[str, str]:
+    """The compared columns in report order (features, then the target and the prediction) and their kinds."""
+    return {**dict.fromkeys(features, "feature"), TARGET: "target", PREDICTION: "prediction"}
+
+
+def data_drift(
+    forecaster,
+    catalog,
+    reference_months: Sequence[pd.Timestamp],
+    month: pd.Timestamp,
+    thresholds: DriftThresholds = DriftThresholds(),
+) -> tuple[list[DriftResult], pd.DataFrame, pd.DataFrame]:
+    """One :class:`DriftResult` per feature column, then the target and the prediction; plus the scaled samples.
+
+    The returned reference and current frames hold the compared (scaled) values, for the charts.
+    """
+    reference, current, features = drift_samples(forecaster, catalog, reference_months, month)
     results = [
-        compare_distributions(column, kinds[column], reference[column], current[column], thresholds)
-        for column in columns
+        compare_distributions(column, kind, reference[column], current[column], thresholds)
+        for column, kind in drift_kinds(features).items()
     ]
     return results, reference, current

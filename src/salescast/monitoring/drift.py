@@ -66,12 +66,22 @@ def population_stability_index(reference, current, bins: int = 10) -> float:
     current = _finite(current)
     if reference.size == 0 or current.size == 0:
         raise ValueError("PSI needs at least one value on each side")
-    inner = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
+    inner = np.unique(np.quantile(reference, psi_quantiles(bins)))
     edges = np.concatenate([[-np.inf], inner, [np.inf]])
-    expected = np.histogram(reference, edges)[0] / reference.size
-    actual = np.histogram(current, edges)[0] / current.size
-    expected = np.maximum(expected, PSI_EPSILON)
-    actual = np.maximum(actual, PSI_EPSILON)
+    return psi_from_counts(np.histogram(reference, edges)[0], np.histogram(current, edges)[0])
+
+
+def psi_quantiles(bins: int) -> np.ndarray:
+    """The reference quantiles (probabilities) whose values are the inner bin edges."""
+    return np.linspace(0, 1, bins + 1)[1:-1]
+
+
+def psi_from_counts(reference_counts, current_counts) -> float:
+    """PSI from the two samples' counts in the same bins (proportions floored at :data:`PSI_EPSILON`)."""
+    reference_counts = np.asarray(reference_counts, dtype=np.int64)
+    current_counts = np.asarray(current_counts, dtype=np.int64)
+    expected = np.maximum(reference_counts / reference_counts.sum(), PSI_EPSILON)
+    actual = np.maximum(current_counts / current_counts.sum(), PSI_EPSILON)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
@@ -83,6 +93,19 @@ def ks_test(reference, current) -> tuple[float, float]:
     return float(result.statistic), float(result.pvalue)
 
 
+def ks_test_at_gap(reference_below: int, current_below: int, reference_rows: int, current_rows: int):
+    """:func:`ks_test` of two samples whose largest ECDF gap is at a point with ``reference_below`` of the
+    ``reference_rows`` and ``current_below`` of the ``current_rows`` at or below it.
+
+    The test depends on the samples only through that gap and the sizes, so it is run on the smallest samples
+    with the same: 0s and 1s in those counts. scipy then picks its method (exact or asymptotic) and rounds the
+    statistic as it does for the real samples.
+    """
+    reference = np.repeat([0.0, 1.0], [reference_below, reference_rows - reference_below])
+    current = np.repeat([0.0, 1.0], [current_below, current_rows - current_below])
+    return ks_test(reference, current)
+
+
 def compare_distributions(
     name: str, kind: str, reference, current, thresholds: DriftThresholds = DriftThresholds()
 ) -> DriftResult:
@@ -90,18 +113,34 @@ def compare_distributions(
     reference = _finite(reference)
     current = _finite(current)
     if reference.size == 0 or current.size == 0:
-        return DriftResult(name, kind, None, None, None, int(reference.size), int(current.size), False)
+        return drift_verdict(name, kind, int(reference.size), int(current.size), None, None, thresholds)
     bins = psi_bins(reference.size, current.size, thresholds.max_bins)
-    statistic, pvalue = ks_test(reference, current)
+    psi = None if bins is None else population_stability_index(reference, current, bins)
     sizes = int(reference.size), int(current.size)
-    if bins is None:
+    return drift_verdict(name, kind, *sizes, ks_test(reference, current), psi, thresholds)
+
+
+def drift_verdict(
+    name: str,
+    kind: str,
+    reference_rows: int,
+    current_rows: int,
+    ks: tuple[float, float] | None,
+    psi: float | None,
+    thresholds: DriftThresholds,
+) -> DriftResult:
+    """The row of one column from its sizes, KS (statistic, p-value) and PSI (None: too few rows to judge)."""
+    if reference_rows == 0 or current_rows == 0:
+        return DriftResult(name, kind, None, None, None, reference_rows, current_rows, False)
+    statistic, pvalue = ks
+    sizes = reference_rows, current_rows
+    if psi is None:
         needed = MIN_BINS * MIN_ROWS_PER_BIN
         note = (
             f"PSI cannot judge: {min(sizes)} rows on the smaller side, at least {needed} needed "
             f"({MIN_BINS} bins of {MIN_ROWS_PER_BIN} rows); not flagged"
         )
         return DriftResult(name, kind, None, statistic, pvalue, *sizes, False, note)
-    psi = population_stability_index(reference, current, bins)
     drifted = psi > thresholds.psi and pvalue < thresholds.ks_pvalue
     return DriftResult(name, kind, psi, statistic, pvalue, *sizes, bool(drifted))
 

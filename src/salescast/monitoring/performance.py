@@ -69,19 +69,28 @@ def scored_months(
     return eligible[-window:]
 
 
-def month_performance(forecaster, catalog, months: Sequence[pd.Timestamp]) -> list[MonthPerformance]:
-    """Champion and baseline errors for each of ``months`` (oldest first), on the rows with actual sales; MASE's
-    scale is each item's seasonal-naive error before the first of ``months``."""
-    if not months:
-        return []
+def scored_rows(forecaster, catalog, months: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """dates, item_id, sales, champion, baseline: the rows with actual sales in ``months`` and both forecasts.
+
+    Per item (the baseline repeats the item's sales of a year before), so a subset of items gives its rows.
+    """
     from salescast.forecast.pipeline import Forecaster
 
     months = sorted(months)
     baseline = Forecaster(GATE_BASELINE, features=["same_month_last_year"]).fit(catalog, months)
     actual = catalog.sales[catalog.sales["dates"].isin(months)][["dates", "item_id", "sales"]]
-    joined = actual.merge(
+    return actual.merge(
         forecaster.predict(catalog, months).rename(columns={"prediction": "champion"}), on=["dates", "item_id"]
     ).merge(baseline.predict(catalog, months).rename(columns={"prediction": "baseline"}), on=["dates", "item_id"])
+
+
+def month_performance(forecaster, catalog, months: Sequence[pd.Timestamp]) -> list[MonthPerformance]:
+    """Champion and baseline errors for each of ``months`` (oldest first), on the rows with actual sales; MASE's
+    scale is each item's seasonal-naive error before the first of ``months``."""
+    if not months:
+        return []
+    months = sorted(months)
+    joined = scored_rows(forecaster, catalog, months)
     scale = seasonal_naive_scale(catalog.sales[catalog.sales["dates"] < months[0]])
     rows = []
     for month, group in joined.groupby("dates", sort=True):

@@ -31,9 +31,14 @@ def report_folder(reports_dir: Path, month: str) -> Path:
 
 
 def write_report(
-    report: dict[str, Any], reports_dir: Path, reference: pd.DataFrame | None, current: pd.DataFrame | None
+    report: dict[str, Any],
+    reports_dir: Path,
+    reference: pd.DataFrame | None,
+    current: pd.DataFrame | None,
+    note: str | None = None,
 ) -> Path:
-    """Write the JSON, the charts and the HTML page; returns the report folder."""
+    """Write the JSON, the charts and the HTML page; returns the report folder. ``note`` (e.g. that the charts
+    draw a sample) is shown on the page under the charts, not in the JSON."""
     folder = report_folder(reports_dir, report["month"])
     folder.mkdir(parents=True, exist_ok=True)
     charts = []
@@ -45,7 +50,7 @@ def write_report(
         charts.append(PERFORMANCE_CHART)
     text = json.dumps(_json_safe(report), indent=2)
     (folder / "report.json").write_text(text, encoding="utf-8")
-    (folder / "report.html").write_text(render_html(report, charts), encoding="utf-8")
+    (folder / "report.html").write_text(render_html(report, charts, note), encoding="utf-8")
     shutil.copyfile(folder / "report.json", folder.parent / "latest.json")
     logger.info("monitoring report written to %s", folder)
     return folder
@@ -119,8 +124,8 @@ def _number(value) -> str:
     return f"{value:.4g}"
 
 
-def render_html(report: dict, charts: list[str]) -> str:
-    """A self-describing page: verdict, drift table, performance table, charts (files beside it)."""
+def render_html(report: dict, charts: list[str], note: str | None = None) -> str:
+    """A self-describing page: verdict, drift table, performance table, charts (files beside it), ``note``."""
     champion = report["champion"]
     who = (
         f"{html.escape(champion['name'])} v{html.escape(champion['version'])} "
@@ -151,6 +156,8 @@ def render_html(report: dict, charts: list[str]) -> str:
         else ""
     )
     images = "".join(f"<p><img src='{name}' alt='{name}'></p>" for name in charts)
+    if note:
+        images += f"<p class='note'>{html.escape(note)}</p>"
     thresholds = ", ".join(f"{key} {value}" for key, value in report["thresholds"].items())
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>salescast monitoring {report["month"]}</title>
