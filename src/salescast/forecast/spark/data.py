@@ -195,7 +195,12 @@ def validate_source(frame, name: str, id_type: str | None = None):
             )
     clean = frame.select(
         start.alias("dates"), ids.alias("item_id"), *[cleaned[column].alias(column) for column in values]
-    ).persist()  # read and parsed once: the stages below read it again
+    )
+    # Read and parsed once: the stages below read it again. A session's cache matches by plan, so a table read
+    # before from the same path (a notebook, a nightly driver that stays up) is dropped first: the files may
+    # have changed since, and a cached copy would silently answer with the old rows.
+    clean.unpersist()
+    clean = clean.persist()
     duplicated = clean.groupBy("dates", "item_id").count().filter(F.col("count") > 1)
     total = duplicated.agg(F.sum("count")).first()[0]
     if total:

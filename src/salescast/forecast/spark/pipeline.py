@@ -60,7 +60,11 @@ def grouped(catalog: SparkCatalog, n_groups: int, function, schema: str):
     def one(sales: pd.DataFrame, exogenous: pd.DataFrame | None) -> pd.DataFrame:
         if sales.empty:
             return empty
-        return function(sales, exogenous)[columns]
+        frame = function(sales, exogenous)[columns]
+        # pandas 3 strings concatenated from several frames are chunked Arrow arrays, which applyInPandas cannot
+        # convert; plain Python strings always can.
+        text = frame.select_dtypes(include=["string", "str"]).columns
+        return frame.astype(dict.fromkeys(text, object)) if len(text) else frame
 
     sales = bucketed(catalog.sales).groupBy("_bucket")
     if catalog.exogenous is None:

@@ -163,3 +163,44 @@ def test_the_pandas_engine_never_imports_pyspark(tmp_path):
         "assert 'pyspark' not in sys.modules, 'pyspark was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
+
+
+def test_an_item_that_raises_on_an_executor_falls_back_alone(spark, tmp_path):
+    from salescast.forecast.catalog import load_catalog
+    from salescast.forecast.pipeline import Forecaster, split_months
+    from salescast.forecast.spark.data import load_spark_catalog
+    from salescast.forecast.spark.groups import FAILED, GroupJob, predict_group
+    from salescast.forecast.spark.pipeline import grouped
+
+    class Poisoned(Forecaster):  # defined here: pickled by value to the executors
+        def predict(self, catalog, months, *args, **kwargs):
+            if 105 in set(catalog.items()):
+                raise RuntimeError("item 105 is poisoned")
+            return super().predict(catalog, months, *args, **kwargs)
+
+    _catalog(tmp_path, n_items=8)
+    catalog = load_catalog({"sales": "sales.csv"}, base_dir=tmp_path)
+    train, test = split_months(catalog, pd.Timestamp(START_TEST))
+    fitted = Poisoned("PrevMonthSale").fit(catalog, train)
+    job = GroupJob(fitted, catalog.months()[0], tuple(train), tuple(test), "once", "long", fitted={None: fitted})
+    spark_catalog = load_spark_catalog(spark, {"sales": str(tmp_path / "sales.csv")})
+    schema = "dates timestamp_ntz, item_id long, prediction double, status string"
+    # The job travels in the function's closure (cloudpickle, which ships the test's class by value).
+    rows = grouped(spark_catalog, 2, lambda s, e: predict_group(s, e, job), schema).toPandas()
+    statuses = rows.drop_duplicates("item_id").set_index("item_id")["status"]
+    assert statuses[105].startswith(FAILED) and "poisoned" in statuses[105]
+    assert (statuses.drop(105) == "ok").all()
+    expected = Forecaster("PrevMonthSale").fit(catalog, train).predict(catalog, test)
+    got = rows.assign(dates=pd.to_datetime(rows["dates"])).merge(expected, on=["dates", "item_id"])
+    np.testing.assert_allclose(got["prediction_x"], got["prediction_y"])  # the fallback is last month's sales
+    assert len(rows) == len(expected)
+
+
+def test_a_file_rewritten_between_two_jobs_of_one_session_is_read_again(spark, tmp_path):
+    _catalog(tmp_path, n_items=3)
+    config = {"data": {"sales": "sales.csv"}, "start_test": START_TEST, "model": "PrevMonthSale", "engine": "spark"}
+    before = make_predictions(config, base_dir=tmp_path)
+    sales = pd.read_csv(tmp_path / "sales.csv")
+    sales.assign(sales=sales["sales"] * 2).to_csv(tmp_path / "sales.csv", index=False)
+    after = make_predictions(config, base_dir=tmp_path)
+    np.testing.assert_allclose(after["prediction"], 2 * before["prediction"])
