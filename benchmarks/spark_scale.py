@@ -258,7 +258,9 @@ def merge_results(previous: dict, runs: list[dict], command: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, nargs="+", default=[10_000, 100_000], help="catalog sizes (Ridge)")
+    parser.add_argument(
+        "--items", type=int, nargs="*", default=[10_000, 100_000], help="catalog sizes (Ridge; none: only AutoETS)"
+    )
     parser.add_argument("--ets-items", type=int, default=600, help="items of the AutoETS comparison (0: none)")
     parser.add_argument(
         "--masters", nargs="+", default=["local[1]", "local[2]"], help="Spark masters of the Ridge runs"
