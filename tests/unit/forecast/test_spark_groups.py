@@ -71,3 +71,13 @@ def test_an_item_that_raises_gets_the_fallback_and_the_others_their_predictions(
     for _, row in failed.iterrows():  # the pipeline's fallback: the last sales before the month
         assert row["prediction"] == sales[(2, row["dates"] - pd.DateOffset(months=1))]
     assert (got[got["item_id"] != 2]["status"] == "ok").all()
+
+
+@pytest.mark.parametrize(
+    ("master", "partitions"),
+    [("local", 2), ("local[2]", 4), ("local[16]", 32), ("local[3,2]", 6), ("yarn", None), ("spark://h:7077", None)],
+)
+def test_a_local_master_gets_two_shuffle_partitions_per_core(master, partitions):
+    from salescast.forecast.spark.session import local_shuffle_partitions
+
+    assert local_shuffle_partitions(master) == partitions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,25 @@ REQUIRED_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
+
+
+SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
+
+
+def local_shuffle_partitions(master: str | None) -> int | None:
+    """Two shuffle partitions per core of a ``local[N]`` / ``local[*]`` master (None for a cluster's master).
+
+    Spark's default of 200 is a cluster's: on one machine each of the engine's shuffles (the groups, the
+    duplicate check, the monitor's statistics) then runs 200 tiny tasks, a minute of overhead on the monitor
+    benchmark (README). A ``spark.sql.shuffle.partitions`` in the ``spark:`` section wins.
+    """
+    if master == "local":
+        return 2
+    match = re.fullmatch(r"local\[(\d+|\*)(?:,\d+)?\]", master or "")
+    if match is None:
+        return None
+    cores = (os.cpu_count() or 1) if match.group(1) == "*" else int(match.group(1))
+    return 2 * max(cores, 1)
 
 
 def spark_session(conf: Mapping[str, Any] | None = None, master: str | None = None):
@@ -43,7 +63,11 @@ def spark_session(conf: Mapping[str, Any] | None = None, master: str | None = No
     )
     if chosen:
         builder = builder.master(chosen)
-    for key, value in {**REQUIRED_CONF, **dict(conf or {})}.items():
+    settings_conf = {**REQUIRED_CONF, **dict(conf or {})}
+    partitions = local_shuffle_partitions(chosen)
+    if partitions and SHUFFLE_PARTITIONS not in settings_conf:
+        settings_conf[SHUFFLE_PARTITIONS] = partitions
+    for key, value in settings_conf.items():
         builder = builder.config(key, str(value))
     session = builder.getOrCreate()
     logger.info("spark: session on %s (Spark %s)", session.sparkContext.master, session.version)
