@@ -14,8 +14,6 @@ What differs from pandas, on purpose:
 
 * the fingerprint hashes the same rows with Spark's row hashes (a sum of xxhash64 and murmur3 per table),
   so a version trained by one engine is not reused by the other;
-* no interval calibration (the Spark engine has no intervals yet): the version serves point forecasts, and
-  ``GET /forecast?intervals=`` says the champion is not calibrated;
 * ``model: Auto`` and the marketing, price, stock and objectives tables are refused, as by ``make_predictions``.
 """
 
@@ -259,19 +257,13 @@ class SparkMonth:
         return rows
 
     def calibrate(self, forecaster, train_months) -> None:
-        """The pandas job's conformal calibration for the per-item families and the baselines, computed per group
-        (each item's residuals are its own); a pooled model (refit on every item at each origin) registers
-        without one."""
-        if forecaster.kind == "pooled":
-            logger.warning(
-                "spark: %s registered without an interval calibration (a pooled model's calibration refits it on "
-                "every item at each origin: train on pandas for intervals)",
-                forecaster.model,
-            )
-            return
+        """The pandas job's conformal calibration (refit once), computed per group: each item's residuals come
+        from its own history and one copy of the model fitted before the validation window — per item in the
+        groups, or, for a pooled model, on the driver from the executors' training rows (as the candidate)."""
         from salescast.forecast.intervals import HORIZON, ORIGIN_STEP, VALIDATION_MONTHS, describe_window
+        from salescast.forecast.spark.groups import GroupJob
         from salescast.forecast.spark.month import CalibrationJob, assemble_calibration, calibration_group
-        from salescast.forecast.spark.pipeline import grouped, n_groups_for
+        from salescast.forecast.spark.pipeline import fit_pooled, grouped, n_groups_for
         from salescast.forecast.validation import validation_window
 
         last = max(train_months)
@@ -281,22 +273,26 @@ class SparkMonth:
         if window is None:
             logger.warning("spark: %s: history too short for an interval calibration", forecaster.model)
             return
+        spark = _spark_of(self.catalog.sales)
+        groups = n_groups_for(spark, self.items, {})
+        prefitted = None
+        if forecaster.kind == "pooled":
+            fit_months = tuple(window.fit_months)
+            copy = GroupJob(
+                forecaster.fresh(), self.first_month, fit_months, (window.months[0],), "once", self.catalog.id_type,
+                self.catalog.exogenous_columns,
+            )  # fmt: skip
+            prefitted = fit_pooled(spark, self.catalog, copy, groups)[None]
         job = CalibrationJob(
-            forecaster, history, self.first_month, self.catalog.id_type, self.catalog.exogenous_columns
+            forecaster, history, self.first_month, self.catalog.id_type, self.catalog.exogenous_columns, prefitted
         )
         id_type = "long" if job.id_type == "long" else "string"
         schema = (
             f"item_id {id_type}, dates timestamp_ntz, step long, fit_end timestamp_ntz, scaled_error double, "
             "scale double"
         )
-        spark = _spark_of(self.catalog.sales)
         shipped = spark.sparkContext.broadcast(job)
-        frame = grouped(
-            self.catalog,
-            n_groups_for(spark, self.items, {}),
-            lambda s, e: calibration_group(s, e, shipped.value),
-            schema,
-        )
+        frame = grouped(self.catalog, groups, lambda s, e: calibration_group(s, e, shipped.value), schema)
         rows = frame.toPandas()
         for column in ("dates", "fit_end"):
             rows[column] = pd.to_datetime(rows[column]).astype("datetime64[ns]")

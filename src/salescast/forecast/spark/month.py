@@ -172,14 +172,29 @@ SCALE_STEP = 0  # a row of step 0 carries its item's scale, not a residual (resi
 
 @dataclass(frozen=True)
 class CalibrationJob:
-    """The conformal calibration of a per-item forecaster (its items' residuals are independent of the others')
-    on the whole catalog's ``history`` months."""
+    """The conformal calibration of ``forecaster`` on the whole catalog's ``history`` months.
+
+    Its residuals (refit once) come from one copy fitted on the validation window's fit months and applied to
+    each item's history: a per-item family or a baseline fits that copy in each group; a pooled model's copy
+    (``prefitted``) is fitted once on the driver, like the candidate, and every group applies it.
+    """
 
     forecaster: Forecaster
     history: tuple[pd.Timestamp, ...]
     first_month: pd.Timestamp
     id_type: str
     exogenous_columns: tuple[str, ...] = ()
+    prefitted: Forecaster | None = None
+
+
+@dataclass(frozen=True)
+class _Prefitted:
+    """What :func:`~salescast.forecast.validation.rolling_origin_errors` fits: here, a copy fitted already."""
+
+    forecaster: Forecaster
+
+    def fit(self, catalog, months) -> Forecaster:
+        return self.forecaster
 
 
 def calibration_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: CalibrationJob) -> pd.DataFrame:
@@ -187,7 +202,8 @@ def calibration_group(sales: pd.DataFrame, exogenous: pd.DataFrame | None, job: 
     step :data:`SCALE_STEP` per item with its scale; columns :data:`RESIDUAL_COLUMNS`."""
     from salescast.forecast.intervals import calibrate
 
-    calibration = calibrate(job.forecaster.fresh, group_catalog(sales, exogenous, job), list(job.history))
+    make = job.forecaster.fresh if job.prefitted is None else lambda: _Prefitted(job.prefitted)
+    calibration = calibrate(make, group_catalog(sales, exogenous, job), list(job.history))
     residuals = calibration.residuals.assign(scale=np.nan)
     scales = pd.DataFrame(
         {"item_id": calibration.scales.index, "step": SCALE_STEP, "scale": calibration.scales.to_numpy()}

@@ -86,15 +86,13 @@ def test_the_spark_job_scores_decides_and_registers_what_the_pandas_job_does(
     served = spark_model.predict(catalog, [pd.Timestamp("2022-12-01")])
     expected = pandas_model.predict(catalog, [pd.Timestamp("2022-12-01")])
     np.testing.assert_allclose(served["prediction"], expected["prediction"], rtol=1e-6)
-    if spark_model.kind == "local":  # per-item residuals: the calibration is computed per group, the same one
-        assert spark_model.calibration_.describe() == pandas_model.calibration_.describe()
-        levels = (80.0, 95.0)
-        served = spark_model.predict(catalog, [pd.Timestamp("2022-12-01")], levels=levels)
-        expected = pandas_model.predict(catalog, [pd.Timestamp("2022-12-01")], levels=levels)
-        for column in ("lo_80", "hi_80", "lo_95", "hi_95"):
-            np.testing.assert_allclose(served[column], expected[column], rtol=1e-6)
-    else:  # a pooled model's calibration refits it on every item at each origin: not on Spark
-        assert getattr(spark_model, "calibration_", None) is None
+    # The interval calibration is computed per group (a pooled model's copy fitted on the driver): the same one.
+    assert spark_model.calibration_.describe() == pandas_model.calibration_.describe()
+    levels = (80.0, 95.0)
+    served = spark_model.predict(catalog, [pd.Timestamp("2022-12-01")], levels=levels)
+    expected = pandas_model.predict(catalog, [pd.Timestamp("2022-12-01")], levels=levels)
+    for column in ("lo_80", "hi_80", "lo_95", "hi_95"):
+        np.testing.assert_allclose(served[column], expected[column], rtol=1e-6)
     run = store_client(on["spark"]).get_run(results["spark"][-1].run_id)
     assert run.data.tags["engine"] == "spark" and run.data.params["model"] == model
 
